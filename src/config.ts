@@ -1,0 +1,248 @@
+import convict from 'convict';
+
+/** SQS refuses any visibility that reaches past 12 hours after a receive. */
+export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+/** Messages one ReceiveMessage may return; a lane holds at most this many at once. */
+export const SQS_MAX_BATCH = 10;
+
+function requiredString(name: string) {
+  return (value: unknown): void => {
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new Error(`is required (set ${name})`);
+    }
+  };
+}
+
+function requiredUrl(name: string) {
+  return (value: unknown): void => {
+    requiredString(name)(value);
+    let url: URL;
+    try {
+      url = new URL(value as string);
+    } catch {
+      throw new Error(`must be an absolute http(s) URL (set ${name})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`must be an http(s) URL (set ${name})`);
+    }
+  };
+}
+
+function intRange(min: number, max: number) {
+  return (value: unknown): void => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`must be an integer from ${min} to ${max}`);
+    }
+  };
+}
+
+const schema = {
+  queueUrl: {
+    doc: 'URL of the SQS FIFO queue to consume (MessageGroupId = sourceId).',
+    format: requiredUrl('QUEUE_URL'),
+    default: '',
+    env: 'QUEUE_URL',
+  },
+  targetUrl: {
+    doc: 'URL the app receives deliveries on (POST, one message per request).',
+    format: requiredUrl('TARGET_URL'),
+    default: '',
+    env: 'TARGET_URL',
+  },
+  targetAuthHeader: {
+    doc: 'Value of the Authorization header sent to the app (for example "Bearer …"); empty sends none. Never logged.',
+    format: String,
+    default: '',
+    env: 'TARGET_AUTH_HEADER',
+    sensitive: true,
+  },
+  progressTable: {
+    doc: 'Name of the DynamoDB table that records each source\'s progress.',
+    format: requiredString('PROGRESS_TABLE'),
+    default: '',
+    env: 'PROGRESS_TABLE',
+  },
+  region: {
+    doc: 'AWS region of the queue and the table. Custom endpoints use the SDK\'s own AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB.',
+    format: requiredString('AWS_REGION'),
+    default: '',
+    env: 'AWS_REGION',
+  },
+  maxConcurrentSources: {
+    doc: 'How many sources one task delivers for at the same time (one message in flight per source).',
+    format: intRange(1, 10000),
+    default: 64,
+    env: 'MAX_CONCURRENT_SOURCES',
+  },
+  receiveConcurrency: {
+    doc: 'How many ReceiveMessage long polls may be open at once while there is room for more sources.',
+    format: intRange(1, 20),
+    default: 2,
+    env: 'RECEIVE_CONCURRENCY',
+  },
+  receiveWaitSeconds: {
+    doc: 'Long-poll wait of each ReceiveMessage call, in seconds.',
+    format: intRange(0, 20),
+    default: 20,
+    env: 'RECEIVE_WAIT_SECONDS',
+  },
+  visibilityTimeoutSeconds: {
+    doc: 'Visibility set on receive and renewed by the heartbeat while a message is held; a crashed task\'s messages come back after at most this long.',
+    format: intRange(5, 3600),
+    default: 30,
+    env: 'VISIBILITY_TIMEOUT_SECONDS',
+  },
+  appTimeoutMs: {
+    doc: 'Time allowed for one app call before it is aborted and counted as a failure, in milliseconds.',
+    format: intRange(100, 60 * 60 * 1000),
+    default: 10000,
+    env: 'APP_TIMEOUT_MS',
+  },
+  retryBaseSeconds: {
+    doc: 'Backoff of the first retry, in seconds; doubles with each attempt (with jitter) up to RETRY_MAX_SECONDS.',
+    format: intRange(1, 3600),
+    default: 1,
+    env: 'RETRY_BASE_SECONDS',
+  },
+  retryMaxSeconds: {
+    doc: 'Longest backoff between two attempts of one message, in seconds (a Retry-After from the app may ask for more, within SQS\'s 12-hour limit).',
+    format: intRange(1, SQS_MAX_VISIBILITY_SECONDS),
+    default: 300,
+    env: 'RETRY_MAX_SECONDS',
+  },
+  shutdownGraceSeconds: {
+    doc: 'On SIGTERM/SIGINT, how long in-flight deliveries may run before they are aborted and released; keep it below the ECS stopTimeout.',
+    format: intRange(0, 110),
+    default: 25,
+    env: 'SHUTDOWN_GRACE_SECONDS',
+  },
+  allowRedrivePolicy: {
+    doc: 'Start even if the queue has a redrive policy (SQS would move messages to a DLQ after maxReceiveCount, breaking order and retry-until-success).',
+    format: Boolean,
+    default: false,
+    env: 'ALLOW_REDRIVE_POLICY',
+  },
+  recordFailures: {
+    doc: 'Record a failing head (attempt, error, since) on its source\'s ledger item so `fifo-relay status` can list stuck sources across tasks; one extra write per failed attempt.',
+    format: Boolean,
+    default: true,
+    env: 'RECORD_FAILURES',
+  },
+  ledgerCacheSize: {
+    doc: 'How many sources\' ledger positions a task remembers, to skip a DynamoDB read for first-time deliveries.',
+    format: intRange(0, 10_000_000),
+    default: 100000,
+    env: 'LEDGER_CACHE_SIZE',
+  },
+  deleteFlushMs: {
+    doc: 'How long finished messages may wait to be deleted together in one DeleteMessageBatch, in milliseconds.',
+    format: intRange(0, 1000),
+    default: 20,
+    env: 'DELETE_FLUSH_MS',
+  },
+  awsRequestTimeoutMs: {
+    doc: 'Timeout of one SQS or DynamoDB request (the long poll gets its wait on top), in milliseconds.',
+    format: intRange(500, 120000),
+    default: 5000,
+    env: 'AWS_REQUEST_TIMEOUT_MS',
+  },
+  httpPort: {
+    doc: 'Port of the small HTTP server with /metrics, /healthz, /readyz and /status; 0 picks a free one.',
+    format: intRange(0, 65535),
+    default: 9400,
+    env: 'HTTP_PORT',
+  },
+  emfNamespace: {
+    doc: 'When set, a CloudWatch Embedded Metric Format line (deliveries, sources retrying, oldest retrying head age) is logged every minute under this namespace, for alarms without extra API calls; empty turns it off.',
+    format: String,
+    default: '',
+    env: 'EMF_NAMESPACE',
+  },
+  logLevel: {
+    doc: 'pino log level.',
+    format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    env: 'LOG_LEVEL',
+  },
+};
+
+export interface Config {
+  queueUrl: string;
+  targetUrl: string;
+  targetAuthHeader: string;
+  progressTable: string;
+  region: string;
+  maxConcurrentSources: number;
+  receiveConcurrency: number;
+  receiveWaitSeconds: number;
+  visibilityTimeoutSeconds: number;
+  appTimeoutMs: number;
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  shutdownGraceSeconds: number;
+  allowRedrivePolicy: boolean;
+  recordFailures: boolean;
+  ledgerCacheSize: number;
+  deleteFlushMs: number;
+  awsRequestTimeoutMs: number;
+  httpPort: number;
+  emfNamespace: string;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every key with its env variable, doc and default: the README table and .env.example come from this. */
+export function describeConfig(): Array<{ key: string; env: string; doc: string; default: unknown }> {
+  return Object.entries(schema).map(([key, s]) => ({ key, env: s.env, doc: s.doc, default: s.default }));
+}
+
+/**
+ * The longest a message can stay received-but-unfinished in one task: every message of a batch
+ * ahead of it runs first, each within the app timeout, and the heartbeat may have just renewed.
+ * A backoff set after that must still end inside SQS's 12 hours from the receive.
+ */
+export function maxHoldSeconds(c: Pick<Config, 'appTimeoutMs' | 'visibilityTimeoutSeconds'>): number {
+  return Math.ceil((SQS_MAX_BATCH * c.appTimeoutMs) / 1000) + c.visibilityTimeoutSeconds;
+}
+
+function crossChecks(c: Config): string[] {
+  const problems: string[] = [];
+  const hold = maxHoldSeconds(c);
+  if (hold + c.retryMaxSeconds > SQS_MAX_VISIBILITY_SECONDS) {
+    problems.push(
+      `APP_TIMEOUT_MS, VISIBILITY_TIMEOUT_SECONDS and RETRY_MAX_SECONDS could cross SQS's 12-hour visibility limit: ` +
+        `10 × app timeout + visibility (${hold} s) + max backoff (${c.retryMaxSeconds} s) must stay within ${SQS_MAX_VISIBILITY_SECONDS} s`,
+    );
+  }
+  if (c.appTimeoutMs / 1000 >= c.visibilityTimeoutSeconds * 100) {
+    problems.push('APP_TIMEOUT_MS is over 100 × VISIBILITY_TIMEOUT_SECONDS: raise the visibility timeout so the heartbeat is not the only thing keeping long calls hidden');
+  }
+  if (c.retryBaseSeconds > c.retryMaxSeconds) {
+    problems.push(`RETRY_BASE_SECONDS (${c.retryBaseSeconds}) must not exceed RETRY_MAX_SECONDS (${c.retryMaxSeconds})`);
+  }
+  return problems;
+}
+
+/** Reads and validates the configuration; throws ConfigError with one line per problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const conf = convict(schema, { env, args: [] });
+  const problems: string[] = [];
+  try {
+    conf.validate({ allowed: 'strict' });
+  } catch (err) {
+    for (const line of String((err as Error).message).split('\n')) {
+      if (line.trim() !== '') problems.push(line.trim());
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = conf.getProperties() as Config;
+  const more = crossChecks(config);
+  if (more.length > 0) throw new ConfigError(more);
+  return config;
+}
