@@ -1,0 +1,167 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LedgerPosition } from '../core/ledger-position';
+import type { Sequence } from '../core/message';
+
+/** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
+export const STUCK_INDEX = 'stuck-by-since';
+const STUCK_FLAG = '1';
+
+export interface FailureRecord {
+  messageId: string;
+  seq: string;
+  attempt: number;
+  error: string;
+  atMs: number;
+  nextAttemptAtMs: number;
+}
+
+export interface StuckSource {
+  sourceId: string;
+  stuckSince: number;
+  attempt: number;
+  lastError: string;
+  headMessageId: string;
+  headSeq: string;
+  failedAt: number;
+  nextAttemptAt: number;
+  producerSeq?: string;
+  sqsSeq?: string;
+}
+
+export type AdvanceResult = { status: 'advanced' } | { status: 'stale'; position: LedgerPosition | undefined };
+
+/** The progress ledger as the worker sees it. */
+export interface LedgerPort {
+  read(sourceId: string): Promise<LedgerPosition | undefined>;
+  /** Forward-only: 'stale' when the ledger already holds this sequence or a later one. */
+  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult>;
+  recordFailure(sourceId: string, failure: FailureRecord): Promise<void>;
+}
+
+function positionOf(item: Record<string, AttributeValue> | undefined): LedgerPosition | undefined {
+  if (!item) return undefined;
+  const pos: LedgerPosition = {};
+  if (item.producerSeq?.N !== undefined) pos.producerSeq = BigInt(item.producerSeq.N);
+  if (item.sqsSeq?.N !== undefined) pos.sqsSeq = BigInt(item.sqsSeq.N);
+  if (item.sqsQueueArn?.S !== undefined) pos.sqsQueueArn = item.sqsQueueArn.S;
+  return pos;
+}
+
+const FAILURE_ATTRIBUTES = 'stuck, stuckSince, lastError, attempt, headMessageId, headSeq, failedAt, nextAttemptAt';
+
+export class DynamoLedger implements LedgerPort {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async read(sourceId: string): Promise<LedgerPosition | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { sourceId: { S: sourceId } },
+        ConsistentRead: true,
+        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueArn',
+      }),
+    );
+    return positionOf(out.Item);
+  }
+
+  async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
+    const values: Record<string, AttributeValue> = {
+      ':s': { N: seq.sqs.toString() },
+      ':arn': { S: seq.queueArn },
+      ':m': { S: messageId },
+      ':now': { N: String(nowMs) },
+    };
+    let set = 'sqsSeq = :s, sqsQueueArn = :arn, lastMessageId = :m, updatedAt = :now';
+    let condition: string;
+    if (seq.kind === 'producer') {
+      values[':p'] = { N: seq.text };
+      set += ', producerSeq = :p';
+      condition = 'attribute_not_exists(producerSeq) OR producerSeq < :p';
+    } else {
+      condition = 'attribute_not_exists(sqsSeq) OR sqsQueueArn <> :arn OR sqsSeq < :s';
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { sourceId: { S: sourceId } },
+          // Success ends any failure streak: the stuck entry goes in the same write, at no extra cost.
+          UpdateExpression: `SET ${set} REMOVE ${FAILURE_ATTRIBUTES}`,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { status: 'advanced' };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return { status: 'stale', position: positionOf(err.Item) };
+      throw err;
+    }
+  }
+
+  async recordFailure(sourceId: string, f: FailureRecord): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { sourceId: { S: sourceId } },
+        UpdateExpression:
+          'SET stuck = :flag, stuckSince = if_not_exists(stuckSince, :at), lastError = :err, attempt = :attempt, ' +
+          'headMessageId = :m, headSeq = :seq, failedAt = :at, nextAttemptAt = :next',
+        ExpressionAttributeValues: {
+          ':flag': { S: STUCK_FLAG },
+          ':at': { N: String(f.atMs) },
+          ':err': { S: f.error.slice(0, 1000) },
+          ':attempt': { N: String(f.attempt) },
+          ':m': { S: f.messageId },
+          ':seq': { S: f.seq },
+          ':next': { N: String(f.nextAttemptAtMs) },
+        },
+      }),
+    );
+  }
+
+  /** Oldest-stuck first, from the sparse index: cost grows with stuck sources, not all sources. */
+  async listStuck(limit: number): Promise<StuckSource[]> {
+    const out: StuckSource[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: STUCK_INDEX,
+          KeyConditionExpression: 'stuck = :flag',
+          ExpressionAttributeValues: { ':flag': { S: STUCK_FLAG } },
+          ScanIndexForward: true,
+          Limit: Math.min(limit - out.length, 1000),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        out.push({
+          sourceId: item.sourceId?.S ?? '',
+          stuckSince: Number(item.stuckSince?.N ?? 0),
+          attempt: Number(item.attempt?.N ?? 0),
+          lastError: item.lastError?.S ?? '',
+          headMessageId: item.headMessageId?.S ?? '',
+          headSeq: item.headSeq?.S ?? '',
+          failedAt: Number(item.failedAt?.N ?? 0),
+          nextAttemptAt: Number(item.nextAttemptAt?.N ?? 0),
+          producerSeq: item.producerSeq?.N,
+          sqsSeq: item.sqsSeq?.N,
+        });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Sequence } from './message';
+
+/** What the progress ledger says a source has delivered. */
+export interface LedgerPosition {
+  /** Highest producer seq delivered (cross-region comparable). */
+  producerSeq?: bigint;
+  /** Highest SQS SequenceNumber delivered, meaningful only for sqsQueueArn. */
+  sqsSeq?: bigint;
+  sqsQueueArn?: string;
+}
+
+/**
+ * True when the ledger already covers this sequence, so delivering again would be a duplicate.
+ * An SQS sequence is only compared with one from the same queue ARN: a recreated queue restarts
+ * its numbering and must never make new messages look old.
+ */
+export function isCoveredByLedger(seq: Sequence, pos: LedgerPosition | undefined): boolean {
+  if (pos === undefined) return false;
+  if (seq.kind === 'producer') return pos.producerSeq !== undefined && seq.value <= pos.producerSeq;
+  return pos.sqsSeq !== undefined && pos.sqsQueueArn === seq.queueArn && seq.value <= pos.sqsSeq;
+}
+
+/** The position after delivering seq: only ever forward, in the counter that seq belongs to. */
+export function advancePosition(pos: LedgerPosition | undefined, seq: Sequence): LedgerPosition {
+  const next: LedgerPosition = { ...pos, sqsSeq: seq.sqs, sqsQueueArn: seq.queueArn };
+  if (seq.kind === 'producer' && (pos?.producerSeq === undefined || pos.producerSeq < seq.value)) {
+    next.producerSeq = seq.value;
+  }
+  return next;
+}
+
+/**
+ * Whether a fresh ledger read is needed before delivering. A cached position can only lag the
+ * table (the ledger only moves forward), so a cached "covered" is final. A message SQS hands out
+ * for the first time cannot have been delivered from this queue yet; a redelivery, or a producer
+ * seq that may have been delivered from another queue or region, needs the table's word.
+ */
+export function needsLedgerRead(seq: Sequence, receiveCount: number, cached: LedgerPosition | undefined): boolean {
+  if (isCoveredByLedger(seq, cached)) return false;
+  if (receiveCount > 1) return true;
+  return cached === undefined && seq.kind === 'producer';
+}

@@ -1,0 +1,123 @@
+/**
+ * Turns a raw SQS message into what the relay works with, or says precisely why it cannot.
+ * Structural input types keep the core free of the AWS SDK.
+ */
+
+export interface RawMessage {
+  MessageId?: string;
+  ReceiptHandle?: string;
+  Body?: string;
+  Attributes?: Partial<Record<string, string>>;
+  MessageAttributes?: Partial<Record<string, { DataType?: string; StringValue?: string }>>;
+}
+
+/** Where a message stands in its source's order, and which counter that position belongs to. */
+export type Sequence =
+  | { kind: 'producer'; value: bigint; text: string; sqs: bigint; queueArn: string }
+  | { kind: 'sqs'; value: bigint; text: string; sqs: bigint; queueArn: string };
+
+export interface RelayMessage {
+  messageId: string;
+  receiptHandle: string;
+  sourceId: string;
+  seq: Sequence;
+  body: string;
+  contentType: string;
+  /** ApproximateReceiveCount: 1 on the first receive; sent to the app as X-Attempt. */
+  receiveCount: number;
+  /** ApproximateFirstReceiveTimestamp (ms), shared by every task that sees the message. */
+  firstReceivedAt: number;
+}
+
+export type InvalidReason = 'missing-message-id' | 'missing-receipt-handle' | 'missing-group-id' | 'missing-sequence-number' | 'bad-seq-attribute' | 'missing-body';
+
+export interface InvalidMessage {
+  messageId: string;
+  /** Absent only for 'missing-receipt-handle': such a message cannot be acted on and comes back by itself. */
+  receiptHandle?: string;
+  sourceId?: string;
+  reason: InvalidReason;
+  detail: string;
+  receiveCount: number;
+  firstReceivedAt: number;
+}
+
+export type ParseResult = { ok: true; message: RelayMessage } | { ok: false; invalid: InvalidMessage };
+
+export const DEFAULT_CONTENT_TYPE = 'application/json';
+/** DynamoDB numbers hold 38 significant digits; a longer producer seq could not be recorded exactly. */
+const MAX_SEQ_DIGITS = 38;
+const UNSIGNED_INTEGER = /^\d+$/;
+
+function invalid(base: Omit<InvalidMessage, 'reason' | 'detail'>, reason: InvalidReason, detail: string): ParseResult {
+  return { ok: false, invalid: { ...base, reason, detail } };
+}
+
+function toInt(text: string | undefined, fallback: number): number {
+  const n = Number(text);
+  return Number.isFinite(n) ? n : fallback;
+}
+
+/** Canonical decimal text of a producer seq, or undefined if it is not a non-negative integer. */
+export function canonicalSeq(text: string): string | undefined {
+  const t = text.trim();
+  if (!UNSIGNED_INTEGER.test(t)) return undefined;
+  const canonical = t.replace(/^0+(?=\d)/, '');
+  return canonical.length <= MAX_SEQ_DIGITS ? canonical : undefined;
+}
+
+export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
+  const attrs = raw.Attributes ?? {};
+  const base = {
+    messageId: raw.MessageId ?? '',
+    receiptHandle: raw.ReceiptHandle,
+    sourceId: attrs.MessageGroupId,
+    receiveCount: toInt(attrs.ApproximateReceiveCount, 1),
+    firstReceivedAt: toInt(attrs.ApproximateFirstReceiveTimestamp, 0),
+  };
+  if (!raw.MessageId) return invalid(base, 'missing-message-id', 'SQS returned a message without MessageId');
+  if (!raw.ReceiptHandle) return invalid(base, 'missing-receipt-handle', 'SQS returned a message without ReceiptHandle');
+  if (!attrs.MessageGroupId) return invalid(base, 'missing-group-id', 'message has no MessageGroupId (is the queue FIFO?)');
+  const sqsText = attrs.SequenceNumber;
+  if (!sqsText || !UNSIGNED_INTEGER.test(sqsText)) {
+    return invalid(base, 'missing-sequence-number', 'message has no SQS SequenceNumber (is the queue FIFO?)');
+  }
+  if (raw.Body === undefined) return invalid(base, 'missing-body', 'message has no body');
+  const sqs = BigInt(sqsText);
+
+  let seq: Sequence;
+  const seqAttr = raw.MessageAttributes?.seq;
+  if (seqAttr !== undefined) {
+    const text = seqAttr.StringValue === undefined ? undefined : canonicalSeq(seqAttr.StringValue);
+    if (text === undefined || !(seqAttr.DataType ?? '').startsWith('Number')) {
+      return invalid(
+        base,
+        'bad-seq-attribute',
+        `attribute seq must be a Number holding an integer from 0 with at most ${MAX_SEQ_DIGITS} digits, got ${JSON.stringify(seqAttr.StringValue)} (${seqAttr.DataType ?? 'no type'})`,
+      );
+    }
+    seq = { kind: 'producer', value: BigInt(text), text, sqs, queueArn };
+  } else {
+    seq = { kind: 'sqs', value: sqs, text: sqsText, sqs, queueArn };
+  }
+
+  const contentType = raw.MessageAttributes?.contentType?.StringValue?.trim() || DEFAULT_CONTENT_TYPE;
+  return {
+    ok: true,
+    message: {
+      messageId: raw.MessageId,
+      receiptHandle: raw.ReceiptHandle,
+      sourceId: attrs.MessageGroupId,
+      seq,
+      body: raw.Body,
+      contentType,
+      receiveCount: base.receiveCount,
+      firstReceivedAt: base.firstReceivedAt,
+    },
+  };
+}
+
+/** The delivery contract's Idempotency-Key: equal for every redelivery of one operation. */
+export function idempotencyKey(m: RelayMessage): string {
+  return `${m.sourceId}:${m.seq.text}`;
+}

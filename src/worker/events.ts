@@ -1,0 +1,40 @@
+import { EventEmitter } from 'node:events';
+import type { InvalidMessage, RelayMessage } from '../core/message';
+import type { DeliveryOutcome } from '../adapters/http-app';
+import type { BatchFailure } from '../adapters/sqs-queue';
+
+export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' }>;
+
+/** Everything observable about the worker: logs and metrics subscribe, the loop never knows them. */
+export interface WorkerEvents {
+  received: [{ count: number; lanes: number }];
+  delivered: [{ message: RelayMessage; attempt: number; status: number; durationMs: number; ledger: 'advanced' | 'stale' }];
+  deliveryFailed: [{ message: RelayMessage; attempt: number; outcome: FailureOutcome; backoffSeconds: number; released: number }];
+  duplicateSkipped: [{ message: RelayMessage }];
+  invalidMessage: [{ invalid: InvalidMessage; backoffSeconds: number; released: number }];
+  ledgerError: [{ message: RelayMessage; stage: 'read' | 'advance' | 'record-failure'; error: Error; backoffSeconds: number }];
+  released: [{ count: number; reason: 'after-failure' | 'shutdown' }];
+  queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
+  batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
+  heartbeat: [{ extended: number; capped: number }];
+  stopping: [{ inFlight: number; graceMs: number }];
+  stopped: [{ abortedDeliveries: number }];
+}
+
+export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
+  private readonly emitter = new EventEmitter();
+
+  on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
+    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this {
+    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  protected emit<K extends keyof E & string>(event: K, ...args: E[K]): void {
+    this.emitter.emit(event, ...args);
+  }
+}

@@ -1,0 +1,206 @@
+import type { AppPort } from '../adapters/http-app';
+import type { LedgerPort } from '../adapters/progress-ledger';
+import type { QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
+import { advancePosition, isCoveredByLedger, needsLedgerRead } from '../core/ledger-position';
+import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
+import type { InvalidMessage, RelayMessage } from '../core/message';
+import type { DeleteBatcher } from './delete-batcher';
+import type { WorkerEvents } from './events';
+import type { Heartbeat } from './heartbeat';
+import type { LedgerCache } from './ledger-cache';
+
+export interface LaneEntry {
+  item: LaneItem;
+  /** When the ReceiveMessage that brought it was sent: SQS's 12-hour limit counts from there. */
+  receivedAt: number;
+}
+
+export interface RetryingHead {
+  sourceId: string;
+  messageId: string;
+  seq: string;
+  attempt: number;
+  lastError: string;
+  /** First receive of the head (shared by all tasks): how long the source has been held up. */
+  since: number;
+  nextAttemptAt: number;
+}
+
+/** What a lane needs from its worker, passed in so the lane stays a plain sequence of steps. */
+export interface LaneContext {
+  ledger: LedgerPort;
+  app: AppPort;
+  queue: QueuePort;
+  cache: LedgerCache;
+  heartbeat: Heartbeat;
+  deleter: DeleteBatcher;
+  retrying: Map<string, RetryingHead>;
+  recordFailures: boolean;
+  now(): number;
+  isStopping(): boolean;
+  deliverySignal: AbortSignal;
+  backoff(attempt: number, receivedAt: number, retryAfterSeconds?: number): number;
+  emit<K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]): void;
+}
+
+type Step = 'next' | 'stop';
+
+const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
+const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
+
+/** One source's held messages, run strictly in order; a failure ends the lane. */
+export class Lane {
+  private index = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly entries: LaneEntry[],
+    private readonly ctx: LaneContext,
+  ) {}
+
+  append(more: LaneEntry[]): void {
+    const known = new Set(this.entries.slice(this.index).map(idOf));
+    for (const e of more) if (!known.has(idOf(e))) this.entries.push(e);
+  }
+
+  async run(): Promise<void> {
+    try {
+      while (this.index < this.entries.length) {
+        if (this.ctx.isStopping()) {
+          await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+          return;
+        }
+        const entry = this.entries[this.index] as LaneEntry;
+        const step = entry.item.ok ? await this.deliver(entry, entry.item.message) : await this.holdInvalid(entry, entry.item.invalid);
+        if (step === 'stop') return;
+        this.index++;
+      }
+    } catch (err) {
+      // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
+      this.ctx.emit('queueError', { operation: 'change-visibility', error: err as Error });
+      await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
+    }
+  }
+
+  private async deliver(entry: LaneEntry, m: RelayMessage): Promise<Step> {
+    let position = this.ctx.cache.get(m.sourceId);
+    if (needsLedgerRead(m.seq, m.receiveCount, position)) {
+      try {
+        position = await this.ctx.ledger.read(m.sourceId);
+        this.ctx.cache.set(m.sourceId, position);
+      } catch (err) {
+        return this.ledgerFailed(entry, m, 'read', err as Error);
+      }
+    }
+    if (isCoveredByLedger(m.seq, position)) {
+      await this.finish(entry);
+      this.ctx.retrying.delete(m.sourceId);
+      this.ctx.emit('duplicateSkipped', { message: m });
+      return 'next';
+    }
+
+    const attempt = m.receiveCount;
+    const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
+    if (outcome.kind === 'aborted') {
+      await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+      return 'stop';
+    }
+    if (outcome.kind !== 'success') {
+      const backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds);
+      const released = await this.backOff(backoffSeconds);
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released });
+      return 'stop';
+    }
+
+    let ledger: 'advanced' | 'stale';
+    try {
+      const result = await this.ctx.ledger.advance(m.sourceId, m.seq, m.messageId, this.ctx.now());
+      ledger = result.status;
+      this.ctx.cache.set(m.sourceId, result.status === 'advanced' ? advancePosition(position, m.seq) : result.position);
+    } catch (err) {
+      // Not recorded means not done: the message comes back and the app sees the same key again.
+      return this.ledgerFailed(entry, m, 'advance', err as Error);
+    }
+    await this.finish(entry);
+    this.ctx.retrying.delete(m.sourceId);
+    this.ctx.emit('delivered', { message: m, attempt, status: outcome.status, durationMs: outcome.durationMs, ledger });
+    return 'next';
+  }
+
+  /** An undeliverable message keeps its place: it blocks its source and is retried like a failure. */
+  private async holdInvalid(entry: LaneEntry, invalid: InvalidMessage): Promise<Step> {
+    if (!invalid.receiptHandle) {
+      // Nothing can be done with it; its visibility runs out and SQS hands it out again.
+      await this.ctx.heartbeat.forget(invalid.messageId);
+      this.ctx.emit('invalidMessage', { invalid, backoffSeconds: 0, released: 0 });
+      await this.release(remainingFrom(this.entries, this.index + 1), 'after-failure');
+      return 'stop';
+    }
+    const backoffSeconds = this.ctx.backoff(invalid.receiveCount, entry.receivedAt);
+    if (invalid.sourceId) {
+      await this.recordFailure(invalid.sourceId, invalid.messageId, '', invalid.receiveCount, `invalid message: ${invalid.detail}`, invalid.firstReceivedAt, backoffSeconds);
+    }
+    const released = await this.backOff(backoffSeconds);
+    this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
+    return 'stop';
+  }
+
+  private async ledgerFailed(entry: LaneEntry, m: RelayMessage, stage: 'read' | 'advance', error: Error): Promise<Step> {
+    const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
+    this.ctx.emit('ledgerError', { message: m, stage, error, backoffSeconds });
+    await this.backOff(backoffSeconds);
+    return 'stop';
+  }
+
+  private async recordFailure(sourceId: string, messageId: string, seq: string, attempt: number, error: string, since: number, backoffSeconds: number): Promise<void> {
+    const now = this.ctx.now();
+    const nextAttemptAt = now + backoffSeconds * 1000;
+    this.ctx.retrying.set(sourceId, { sourceId, messageId, seq, attempt, lastError: error, since: since || now, nextAttemptAt });
+    if (!this.ctx.recordFailures) return;
+    // Written while this task still holds the head, so it cannot land after another task's success.
+    try {
+      await this.ctx.ledger.recordFailure(sourceId, { messageId, seq, attempt, error, atMs: now, nextAttemptAtMs: nextAttemptAt });
+    } catch (err) {
+      const current = this.entries[this.index];
+      if (current?.item.ok) this.ctx.emit('ledgerError', { message: current.item.message, stage: 'record-failure', error: err as Error, backoffSeconds });
+    }
+  }
+
+  /** The head waits out its backoff; everything after it is released at once. Returns how many were released. */
+  private async backOff(backoffSeconds: number): Promise<number> {
+    const plan = planAfterFailure(this.entries, this.index);
+    await this.setVisibility([[plan.backoff, backoffSeconds], ...plan.release.map((e): [LaneEntry, number] => [e, 0])]);
+    if (plan.release.length > 0) this.ctx.emit('released', { count: plan.release.length, reason: 'after-failure' });
+    return plan.release.length;
+  }
+
+  private async release(entries: LaneEntry[], reason: 'after-failure' | 'shutdown'): Promise<void> {
+    if (entries.length === 0) return;
+    await this.setVisibility(entries.map((e): [LaneEntry, number] => [e, 0]));
+    this.ctx.emit('released', { count: entries.length, reason });
+  }
+
+  private async setVisibility(items: Array<[LaneEntry, number]>): Promise<void> {
+    const entries: VisibilityEntry[] = [];
+    for (const [e, seconds] of items) {
+      await this.ctx.heartbeat.forget(idOf(e));
+      const receiptHandle = handleOf(e);
+      if (receiptHandle) entries.push({ messageId: idOf(e), receiptHandle, seconds });
+    }
+    if (entries.length === 0) return;
+    try {
+      const failures = await this.ctx.queue.changeVisibility(entries);
+      if (failures.length > 0) this.ctx.emit('batchFailures', { operation: 'change-visibility', failures });
+    } catch (err) {
+      // The messages then reappear when their current visibility runs out: later, never lost.
+      this.ctx.emit('queueError', { operation: 'change-visibility', error: err as Error });
+    }
+  }
+
+  private async finish(entry: LaneEntry): Promise<void> {
+    const receiptHandle = handleOf(entry);
+    await this.ctx.heartbeat.forget(idOf(entry));
+    if (receiptHandle) this.ctx.deleter.add({ messageId: idOf(entry), receiptHandle });
+  }
+}

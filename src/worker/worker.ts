@@ -1,0 +1,264 @@
+import type { AppPort } from '../adapters/http-app';
+import type { LedgerPort } from '../adapters/progress-ledger';
+import type { QueueEntry, QueuePort } from '../adapters/sqs-queue';
+import { SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS } from '../config';
+import { groupBySource, type LaneItem } from '../core/lanes';
+import { parseMessage, type RawMessage } from '../core/message';
+import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
+import { DeleteBatcher } from './delete-batcher';
+import { TypedEmitter, type WorkerEvents } from './events';
+import { Heartbeat } from './heartbeat';
+import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
+import { LedgerCache } from './ledger-cache';
+
+export interface WorkerOptions {
+  queueArn: string;
+  maxConcurrentSources: number;
+  receiveConcurrency: number;
+  visibilityTimeoutSeconds: number;
+  retry: RetryPolicy;
+  deleteFlushMs: number;
+  ledgerCacheSize: number;
+  recordFailures: boolean;
+}
+
+export interface WorkerDeps {
+  queue: QueuePort;
+  ledger: LedgerPort;
+  app: AppPort;
+  /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
+  now?: () => number;
+  /** A number in [0, 1) for backoff jitter. */
+  random?: () => number;
+}
+
+export interface WorkerStats {
+  inFlightSources: number;
+  heldMessages: number;
+  retryingSources: number;
+  oldestRetryingHeadAgeSeconds: number;
+  stopping: boolean;
+}
+
+/** Keeps a backoff inside SQS's 12-hour-per-receive limit with room for the request itself. */
+const CEILING_MARGIN_SECONDS = 60;
+const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
+
+/**
+ * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
+ * and runs each source's messages strictly one after another in a lane of its own.
+ */
+export class Worker extends TypedEmitter<WorkerEvents> {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly lanePromises = new Set<Promise<void>>();
+  private readonly retrying = new Map<string, RetryingHead>();
+  private readonly pollAbort = new AbortController();
+  private readonly deliveryAbort = new AbortController();
+  private readonly heartbeat: Heartbeat;
+  private readonly deleter: DeleteBatcher;
+  private readonly cache: LedgerCache;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly wakers = new Set<() => void>();
+  private reserved = 0;
+  private stopping = false;
+  private started = false;
+  private pollers: Promise<void>[] = [];
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly opts: WorkerOptions,
+    private readonly deps: WorkerDeps,
+  ) {
+    super();
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.cache = new LedgerCache(opts.ledgerCacheSize);
+    this.heartbeat = new Heartbeat({
+      changeVisibility: (entries) => deps.queue.changeVisibility(entries),
+      now: this.now,
+      visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
+      onExtended: (extended, capped) => this.emit('heartbeat', { extended, capped }),
+      onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
+      onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
+    });
+    this.deleter = new DeleteBatcher({
+      deleteBatch: (entries) => deps.queue.delete(entries),
+      flushMs: opts.deleteFlushMs,
+      onFailures: (failures) => this.emit('batchFailures', { operation: 'delete', failures }),
+      onError: (error) => this.emit('queueError', { operation: 'delete', error }),
+    });
+  }
+
+  get isRunning(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  start(): void {
+    if (this.started) throw new Error('worker already started');
+    this.started = true;
+    this.heartbeat.start();
+    for (let i = 0; i < this.opts.receiveConcurrency; i++) this.pollers.push(this.pollLoop());
+  }
+
+  /**
+   * Stops receiving, lets deliveries in flight finish for up to graceMs, then aborts them; every
+   * message received but not finished goes back to the queue with visibility 0.
+   */
+  stop(graceMs: number): Promise<void> {
+    this.stopped ??= this.shutdown(graceMs);
+    return this.stopped;
+  }
+
+  stats(): WorkerStats {
+    this.pruneRetrying();
+    const now = this.now();
+    let oldest = 0;
+    for (const r of this.retrying.values()) oldest = Math.max(oldest, (now - r.since) / 1000);
+    return {
+      inFlightSources: this.lanes.size,
+      heldMessages: this.heartbeat.heldCount,
+      retryingSources: this.retrying.size,
+      oldestRetryingHeadAgeSeconds: oldest,
+      stopping: this.stopping,
+    };
+  }
+
+  /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
+  retryingHeads(): RetryingHead[] {
+    this.pruneRetrying();
+    return [...this.retrying.values()].sort((a, b) => a.since - b.since);
+  }
+
+  private async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.emit('stopping', { inFlight: this.lanes.size, graceMs });
+    this.pollAbort.abort();
+    this.wakeAll();
+    await Promise.allSettled(this.pollers);
+    const lanesDone = Promise.allSettled([...this.lanePromises]);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), graceMs);
+    });
+    const timedOut = await Promise.race([lanesDone.then(() => false), graceOver]);
+    clearTimeout(timer);
+    const abortedDeliveries = timedOut ? this.lanes.size : 0;
+    if (timedOut) this.deliveryAbort.abort();
+    await Promise.allSettled([...this.lanePromises]);
+    this.heartbeat.stop();
+    await this.deleter.drain();
+    this.emit('stopped', { abortedDeliveries });
+  }
+
+  private async pollLoop(): Promise<void> {
+    let errorDelay = 0;
+    while (!this.stopping) {
+      const free = this.opts.maxConcurrentSources - this.lanes.size - this.reserved;
+      if (free <= 0) {
+        await this.waitForWake();
+        continue;
+      }
+      // Asking for no more messages than free lanes bounds what a task holds without working on it.
+      const max = Math.min(SQS_MAX_BATCH, free);
+      this.reserved += max;
+      const receivedAt = this.now();
+      let raw: RawMessage[];
+      try {
+        raw = await this.deps.queue.receive(max, this.pollAbort.signal);
+        errorDelay = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        this.emit('queueError', { operation: 'receive', error: err as Error });
+        errorDelay = Math.min(Math.max(500, errorDelay * 2), MAX_RECEIVE_ERROR_DELAY_MS);
+        await this.waitForWake(errorDelay);
+        continue;
+      } finally {
+        this.reserved -= max;
+      }
+      if (raw.length > 0) this.accept(raw, receivedAt);
+    }
+  }
+
+  private accept(raw: RawMessage[], receivedAt: number): void {
+    const parsed = raw.map((r) => parseMessage(r, this.opts.queueArn));
+    const held: QueueEntry[] = [];
+    for (const p of parsed) {
+      const receiptHandle = p.ok ? p.message.receiptHandle : p.invalid.receiptHandle;
+      const messageId = p.ok ? p.message.messageId : p.invalid.messageId;
+      if (receiptHandle) held.push({ messageId, receiptHandle });
+    }
+    this.heartbeat.hold(held, receivedAt);
+    const batches = groupBySource(parsed);
+    this.emit('received', { count: raw.length, lanes: batches.length });
+    for (const batch of batches) {
+      const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt }));
+      const existing = this.lanes.get(batch.key);
+      if (existing) {
+        // Only when a held message's visibility ran out and SQS handed out the group again:
+        // the lane takes the newcomers in order, and the ledger keeps repeats from the app.
+        existing.append(entries);
+        continue;
+      }
+      const lane = new Lane(batch.key, entries, this.laneContext());
+      this.lanes.set(batch.key, lane);
+      const run: Promise<void> = lane.run().finally(() => {
+        this.lanes.delete(batch.key);
+        this.lanePromises.delete(run);
+        this.wakeAll();
+      });
+      this.lanePromises.add(run);
+    }
+  }
+
+  private laneContext(): LaneContext {
+    return {
+      ledger: this.deps.ledger,
+      app: this.deps.app,
+      queue: this.deps.queue,
+      cache: this.cache,
+      heartbeat: this.heartbeat,
+      deleter: this.deleter,
+      retrying: this.retrying,
+      recordFailures: this.opts.recordFailures,
+      now: this.now,
+      isStopping: () => this.stopping,
+      deliverySignal: this.deliveryAbort.signal,
+      backoff: (attempt, receivedAt, retryAfterSeconds) =>
+        backoffFor(this.opts.retry, {
+          attempt,
+          random: this.random(),
+          ceilingSeconds: visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS),
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        }).seconds,
+      emit: (event, ...args) => this.emit(event, ...args),
+    };
+  }
+
+  /** Drops retry entries whose head has surely been taken over by another task or finished there. */
+  private pruneRetrying(): void {
+    const staleAfter = 2 * this.opts.visibilityTimeoutSeconds * 1000;
+    const now = this.now();
+    for (const [key, r] of this.retrying) {
+      if (!this.lanes.has(key) && now - r.nextAttemptAt > staleAfter) this.retrying.delete(key);
+    }
+  }
+
+  private waitForWake(ms?: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}
