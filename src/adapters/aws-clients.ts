@@ -46,7 +46,12 @@ const COUNTER = { step: 'initialize', name: 'fifoRelayCallCounter' } as const;
 
 /** Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables; nothing here overrides them. */
 export function createSqsClient(opts: AwsClientOptions): SQSClient {
-  const client = new SQSClient({ region: opts.region, requestHandler: handler(opts, (opts.longPollSeconds ?? 0) * 1000) });
+  const client = new SQSClient({
+    region: opts.region,
+    requestHandler: handler(opts, (opts.longPollSeconds ?? 0) * 1000),
+    // The endpoint comes from the region or AWS_ENDPOINT_URL_SQS, never from the queue URL's host.
+    useQueueUrlAsEndpoint: false,
+  });
   if (opts.observe) client.middlewareStack.add(callCounter('sqs', opts.observe), COUNTER);
   return client;
 }

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+import type { Worker } from '../worker/worker';
+import type { RelayMessage } from '../core/message';
+
+const ids = (m: RelayMessage) => ({ sourceId: m.sourceId, messageId: m.messageId, seq: m.seq.text });
+
+/** One log line per delivery outcome, with the ids an operator searches by. */
+export function logWorkerEvents(worker: Worker, log: Logger): void {
+  worker.on('delivered', (e) =>
+    log.info({ event: 'delivered', ...ids(e.message), attempt: e.attempt, status: e.status, durationMs: e.durationMs, ledger: e.ledger }, 'delivered'),
+  );
+  worker.on('deliveryFailed', (e) =>
+    log.warn(
+      { event: 'delivery_failed', ...ids(e.message), attempt: e.attempt, outcome: e.outcome.kind, error: e.outcome.detail, durationMs: e.outcome.durationMs, backoffSeconds: e.backoffSeconds, released: e.released },
+      'delivery failed; will retry',
+    ),
+  );
+  worker.on('duplicateSkipped', (e) =>
+    log.info({ event: 'duplicate_skipped', ...ids(e.message), attempt: e.message.receiveCount }, 'already delivered per ledger; deleted without calling the app'),
+  );
+  worker.on('invalidMessage', (e) =>
+    log.error(
+      { event: 'invalid_message', messageId: e.invalid.messageId, sourceId: e.invalid.sourceId, reason: e.invalid.reason, error: e.invalid.detail, attempt: e.invalid.receiveCount, backoffSeconds: e.backoffSeconds },
+      'message cannot be delivered; kept in the queue and retried',
+    ),
+  );
+  worker.on('ledgerError', (e) =>
+    log.error({ event: 'ledger_error', ...ids(e.message), stage: e.stage, err: e.error, backoffSeconds: e.backoffSeconds }, 'progress ledger call failed'),
+  );
+  worker.on('queueError', (e) => log.error({ event: 'queue_error', operation: e.operation, err: e.error }, 'SQS call failed'));
+  worker.on('batchFailures', (e) => log.warn({ event: 'batch_failures', operation: e.operation, failures: e.failures }, 'SQS refused some batch entries'));
+  worker.on('heartbeat', (e) => {
+    if (e.capped > 0) log.warn({ event: 'heartbeat_capped', extended: e.extended, capped: e.capped }, 'visibility renewal capped by the 12-hour SQS limit');
+  });
+  worker.on('stopping', (e) => log.info({ event: 'stopping', inFlight: e.inFlight, graceMs: e.graceMs }, 'stopping: no new receives'));
+  worker.on('stopped', (e) => log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'));
+}

@@ -1,0 +1,99 @@
+import type { Config } from './config';
+import { createDynamoClient, createSqsClient } from './adapters/aws-clients';
+import { HttpApp } from './adapters/http-app';
+import { DynamoLedger } from './adapters/progress-ledger';
+import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
+import { startEmf } from './observability/emf';
+import { startObservabilityServer, type ObservabilityServer } from './observability/http-server';
+import { logWorkerEvents } from './observability/log-events';
+import type { Logger } from './observability/logger';
+import { Metrics } from './observability/metrics';
+import { Worker } from './worker/worker';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Refuses queues that would break order or retry-until-success. */
+export function checkQueue(facts: QueueFacts, config: Pick<Config, 'queueUrl' | 'allowRedrivePolicy'>): string[] {
+  const problems: string[] = [];
+  if (!facts.fifo) problems.push(`queue ${config.queueUrl} is not a FIFO queue: per-source order needs FIFO with MessageGroupId = sourceId`);
+  if (facts.redrivePolicy && !config.allowRedrivePolicy) {
+    problems.push(
+      `queue ${config.queueUrl} has a redrive policy (${facts.redrivePolicy}): SQS would move a message that keeps failing to a dead-letter queue, ` +
+        'skipping it and breaking order; remove the policy, or set ALLOW_REDRIVE_POLICY=true to accept that',
+    );
+  }
+  return problems;
+}
+
+export interface RunningRelay {
+  worker: Worker;
+  metrics: Metrics;
+  server: ObservabilityServer;
+  facts: QueueFacts;
+  /** Graceful stop: see Worker.stop. Closes the HTTP server last. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Composition: clients → adapters → worker → logs, metrics and the HTTP port. */
+export async function startRelay(config: Config, log: Logger, opts: { defaultMetrics?: boolean } = {}): Promise<RunningRelay> {
+  const metrics = new Metrics({ defaultMetrics: opts.defaultMetrics ?? true });
+  const clientOpts = { region: config.region, requestTimeoutMs: config.awsRequestTimeoutMs, observe: metrics.observeAws, maxSockets: config.maxConcurrentSources * 2 + 20 };
+  const sqs = createSqsClient({ ...clientOpts, longPollSeconds: config.receiveWaitSeconds });
+  const dynamo = createDynamoClient(clientOpts);
+  const queue = new SqsQueue(sqs, config.queueUrl, { waitSeconds: config.receiveWaitSeconds, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds });
+  const ledger = new DynamoLedger(dynamo, config.progressTable);
+
+  let facts: QueueFacts;
+  try {
+    facts = await queue.facts();
+  } catch (err) {
+    throw new StartupError(`cannot read queue ${config.queueUrl}: ${(err as Error).message}`);
+  }
+  const problems = checkQueue(facts, config);
+  if (problems.length > 0) throw new StartupError(problems.join('\n'));
+  try {
+    await ledger.read('\u0000fifo-relay-startup-probe');
+  } catch (err) {
+    throw new StartupError(`cannot read progress table ${config.progressTable}: ${(err as Error).message}`);
+  }
+
+  const worker = new Worker(
+    {
+      queueArn: facts.arn,
+      maxConcurrentSources: config.maxConcurrentSources,
+      receiveConcurrency: config.receiveConcurrency,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      retry: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds },
+      deleteFlushMs: config.deleteFlushMs,
+      ledgerCacheSize: config.ledgerCacheSize,
+      recordFailures: config.recordFailures,
+    },
+    { queue, ledger, app: new HttpApp({ targetUrl: config.targetUrl, timeoutMs: config.appTimeoutMs, authHeader: config.targetAuthHeader }) },
+  );
+  metrics.attach(worker);
+  logWorkerEvents(worker, log);
+  const stopEmf = config.emfNamespace
+    ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
+    : () => undefined;
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning });
+  worker.start();
+  log.info(
+    { event: 'started', queueArn: facts.arn, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
+    'fifo-relay started',
+  );
+  return {
+    worker,
+    metrics,
+    server,
+    facts,
+    stop: async (graceMs = config.shutdownGraceSeconds * 1000) => {
+      await worker.stop(graceMs);
+      stopEmf();
+      await server.close();
+      sqs.destroy();
+      dynamo.destroy();
+    },
+  };
+}
