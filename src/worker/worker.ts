@@ -61,6 +61,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
   private reserved = 0;
+  /** Lanes delivering now; lanes beyond maxConcurrentSources wait for a slot in arrival order. */
+  private active = 0;
+  private readonly slotWaiters: Array<() => void> = [];
   private stopping = false;
   private started = false;
   private pollers: Promise<void>[] = [];
@@ -116,7 +119,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     let oldest = 0;
     for (const r of this.retrying.values()) oldest = Math.max(oldest, (now - r.since) / 1000);
     return {
-      inFlightSources: this.lanes.size,
+      inFlightSources: this.active,
       heldMessages: this.heartbeat.heldCount,
       retryingSources: this.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
@@ -135,6 +138,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('stopping', { inFlight: this.lanes.size, graceMs });
     this.pollAbort.abort();
     this.wakeAll();
+    // Waiting lanes start only to see the stop and hand their messages back.
+    for (const start of this.slotWaiters.splice(0)) start();
     await Promise.allSettled(this.pollers);
     const lanesDone = Promise.allSettled([...this.lanePromises]);
     let timer: NodeJS.Timeout | undefined;
@@ -159,9 +164,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         await this.waitForWake();
         continue;
       }
-      // Asking for no more messages than free lanes bounds what a task holds without working on it.
-      const max = Math.min(SQS_MAX_BATCH, free);
-      this.reserved += max;
+      // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
+      // (at most a batch per poller) waits for a slot, its visibility kept alive by the heartbeat.
+      const max = SQS_MAX_BATCH;
+      this.reserved += Math.min(max, free);
       const receivedAt = this.now();
       let raw: RawMessage[];
       try {
@@ -174,7 +180,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         await this.waitForWake(errorDelay);
         continue;
       } finally {
-        this.reserved -= max;
+        this.reserved -= Math.min(max, free);
       }
       if (raw.length > 0) this.accept(raw, receivedAt);
     }
@@ -202,12 +208,25 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
       const lane = new Lane(batch.key, entries, this.laneContext());
       this.lanes.set(batch.key, lane);
-      const run: Promise<void> = lane.run().finally(() => {
+      const run: Promise<void> = this.runInSlot(lane).finally(() => {
         this.lanes.delete(batch.key);
         this.lanePromises.delete(run);
         this.wakeAll();
       });
       this.lanePromises.add(run);
+    }
+  }
+
+  private async runInSlot(lane: Lane): Promise<void> {
+    if (this.active >= this.opts.maxConcurrentSources && !this.stopping) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+    this.active++;
+    try {
+      await lane.run();
+    } finally {
+      this.active--;
+      this.slotWaiters.shift()?.();
     }
   }
 
