@@ -47,6 +47,8 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   const text = header.trim();
   if (text === '') return undefined;
   if (/^\d+$/.test(text)) return Number(text);
+  // An HTTP-date always names a day or month; anything else ("-5", "1.5") is not one.
+  if (!/[a-z]{3}/i.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - nowMs) / 1000));
