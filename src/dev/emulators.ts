@@ -100,7 +100,7 @@ export async function startDynamoEmulator(): Promise<Emulator> {
         await client.send(new ListTablesCommand({}));
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local not answering on ${endpoint}: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`DynamoDB Local not answering on ${endpoint}: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }

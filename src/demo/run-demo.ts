@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import pino from 'pino';
+import { createDynamoClient, createSqsClient } from '../adapters/aws-clients';
+import { DynamoLedger } from '../adapters/progress-ledger';
+import { ensureQueue, ensureTable } from '../cli/setup';
+import { loadConfig } from '../config';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynamoEmulator, startSqsEmulator, type Emulator } from '../dev/emulators';
+import { createLogger } from '../observability/logger';
+import { startRelay, type RunningRelay } from '../relay';
+import { startDemoApp, type DemoApp } from './app-server';
+import { judge, type SentMessage, type Verdict } from './verdict';
+
+export interface DemoOptions {
+  messages: number;
+  sources: number;
+  workers: number;
+  failRate: number;
+  slowRate: number;
+  slowMs: number;
+  /** Give up after this long (the verdict then reports what was lost). */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Interleaved across sources, seq 1..n within each, as producers would send them. */
+function plan(messages: number, sources: number): SentMessage[] {
+  const out: SentMessage[] = [];
+  const next = new Array<number>(sources).fill(1);
+  for (let i = 0; i < messages; i++) {
+    const s = i % sources;
+    out.push({ sourceId: `source-${String(s).padStart(3, '0')}`, seq: String(next[s]) });
+    next[s] = (next[s] ?? 1) + 1;
+  }
+  return out;
+}
+
+/**
+ * The whole system on one machine: emulators, a flaky demo app, several workers, a producer, a
+ * graceful restart of one worker half-way through, and a verdict judged only from what the app saw.
+ */
+export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<Verdict> {
+  const started = Date.now();
+  const emulators: Emulator[] = [];
+  const relays: RunningRelay[] = [];
+  let app: DemoApp | undefined;
+  const logDir = mkdtempSync(join(tmpdir(), 'fifo-relay-demo-'));
+  const logFile = join(logDir, 'workers.log');
+  const log = createLogger('info', pino.destination({ dest: logFile, sync: false }));
+  const sqsOpts = { region: EMULATOR_REGION, requestTimeoutMs: 10_000 };
+  try {
+    out('starting SQS (fauxqs) and DynamoDB Local emulators…');
+    const [sqsEmu, ddbEmu] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
+    emulators.push(sqsEmu, ddbEmu);
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SQS: sqsEmu.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: ddbEmu.endpoint,
+      AWS_REGION: EMULATOR_REGION,
+      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
+    });
+    const sqs = createSqsClient(sqsOpts);
+    const dynamo = createDynamoClient(sqsOpts);
+    const { url: queueUrl } = await ensureQueue(sqs, 'fifo-relay-demo.fifo');
+    await ensureTable(dynamo, 'fifo-relay-demo-progress');
+    const ledger = new DynamoLedger(dynamo, 'fifo-relay-demo-progress');
+
+    app = await startDemoApp({ latencyMs: 5, failRate: opts.failRate, slowRate: opts.slowRate, slowMs: opts.slowMs });
+    out(`demo app on ${app.url}: ${Math.round(opts.failRate * 100)}% of calls fail, ${Math.round(opts.slowRate * 100)}% take ${opts.slowMs} ms`);
+    const config = loadConfig({
+      QUEUE_URL: queueUrl,
+      TARGET_URL: app.url,
+      PROGRESS_TABLE: 'fifo-relay-demo-progress',
+      AWS_REGION: EMULATOR_REGION,
+      HTTP_PORT: '0',
+      RECEIVE_WAIT_SECONDS: '2',
+      VISIBILITY_TIMEOUT_SECONDS: '10',
+      APP_TIMEOUT_MS: '5000',
+      RETRY_BASE_SECONDS: '1',
+      RETRY_MAX_SECONDS: '4',
+      MAX_CONCURRENT_SOURCES: '32',
+    });
+    for (let i = 0; i < opts.workers; i++) relays.push(await startRelay(config, log.child({ worker: i + 1 }), { defaultMetrics: false }));
+    out(`${opts.workers} workers running; logs in ${logFile}`);
+
+    const sent = plan(opts.messages, opts.sources);
+    out(`sending ${sent.length} messages over ${opts.sources} sources…`);
+    const producing = (async () => {
+      for (let i = 0; i < sent.length; i += 10) {
+        const entries: SendMessageBatchRequestEntry[] = sent.slice(i, i + 10).map((m, j) => ({
+          Id: `e${j}`,
+          MessageGroupId: m.sourceId,
+          MessageDeduplicationId: randomUUID(),
+          MessageBody: JSON.stringify({ sourceId: m.sourceId, seq: Number(m.seq), op: 'update' }),
+          MessageAttributes: { seq: { DataType: 'Number', StringValue: m.seq } },
+        }));
+        await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      }
+    })();
+
+    const deadline = started + (opts.timeoutMs ?? 10 * 60_000);
+    let restarted = false;
+    let lastLine = 0;
+    for (;;) {
+      await sleep(250);
+      const v = judge(sent, app.records);
+      if (!restarted && opts.workers > 0 && v.delivered >= sent.length / 2) {
+        restarted = true;
+        out('redeploy: stopping worker 1 gracefully and starting a replacement…');
+        const old = relays.shift();
+        await old?.stop(5000);
+        relays.push(await startRelay(config, log.child({ worker: 'replacement' }), { defaultMetrics: false }));
+      }
+      const done = v.delivered === sent.length;
+      if (done || Date.now() - lastLine >= 2000 || Date.now() > deadline) {
+        lastLine = Date.now();
+        const inFlight = relays.reduce((n, r) => n + r.worker.stats().inFlightSources, 0);
+        // What an operator sees with `fifo-relay status`: failing heads recorded across all workers.
+        const stuck = (await ledger.listStuck(1000)).length;
+        out(
+          `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] delivered ${v.delivered}/${sent.length}  ` +
+            `failed calls ${v.failedCalls}  duplicates ${v.duplicateSuccesses}  sources in flight ${inFlight}  stuck sources ${stuck}`,
+        );
+      }
+      if (done || Date.now() > deadline) break;
+    }
+    await producing;
+    // Let deletes land, then show the queue really is empty.
+    await sleep(500);
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const left = Number(attrs.Attributes?.ApproximateNumberOfMessages) + Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible);
+    sqs.destroy();
+    dynamo.destroy();
+
+    const verdict = judge(sent, app.records);
+    const sources = new Set(sent.map((m) => m.sourceId)).size;
+    const badSources = new Set(verdict.orderViolations.map((o) => o.sourceId)).size;
+    out('');
+    out(`messages delivered:   ${verdict.delivered}/${verdict.sent}${verdict.lost.length ? `  LOST: ${verdict.lost.slice(0, 10).join(', ')}` : ''}`);
+    out(`per-source order:     ${sources - badSources}/${sources} sources in order${badSources ? `  VIOLATIONS: ${JSON.stringify(verdict.orderViolations.slice(0, 5))}` : ''}`);
+    out(`retried calls:        ${verdict.failedCalls} (app answered 503 or timed out)`);
+    out(`duplicate successes:  ${verdict.duplicateSuccesses} (same idempotency key; the app can drop them)`);
+    out(`left in the queue:    ${left}`);
+    out(
+      `VERDICT: ${verdict.ok && left === 0 ? 'PASS' : 'FAIL'} — ${verdict.delivered}/${verdict.sent} delivered, order held for ${sources - badSources}/${sources} sources, ` +
+        `${verdict.failedCalls} retries, ${verdict.duplicateSuccesses} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return { ...verdict, ok: verdict.ok && left === 0 };
+  } finally {
+    await Promise.all(relays.map((r) => r.stop(2000)));
+    await app?.close();
+    await Promise.all(emulators.map((e) => e.stop()));
+    log.flush();
+  }
+}
