@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { DynamoLedger } from '../../src/adapters/progress-ledger';
+import { formatStuck } from '../../src/cli/commands';
+import { dynamoClient, freshQueueAndTable, sqsClient } from '../support/fixtures';
+
+const run = promisify(execFile);
+const root = resolve(__dirname, '..', '..');
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { cwd: root, env: { ...process.env, ...env } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => e,
+  );
+
+describe('fifo-relay CLI', () => {
+  it.each([[['frobnicate']], [[]], [['send', '--count', '3']], [['send', '--source', 'a', '--count', 'x']], [['status', '--bogus']]])(
+    'prints usage and exits 2 on a bad command line: %j',
+    async (args) => {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('usage: fifo-relay <command>');
+    },
+  );
+
+  it('setup creates the FIFO queue and the table, and a second run changes nothing', async () => {
+    const name = `setup-${Date.now()}`;
+    const env = { QUEUE_URL: `http://localhost/000000000000/${name}.fifo`, PROGRESS_TABLE: `${name}-progress` };
+    const first = await cli(['setup'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/queue created: .*\.fifo/);
+    expect(first.stdout).toMatch(/table created/);
+    const second = await cli(['setup'], env);
+    expect(second.stdout).toMatch(/queue exists/);
+    expect(second.stdout).toMatch(/table exists/);
+
+    const sqs = sqsClient();
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: `${name}.fifo` }));
+    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+    sqs.destroy();
+    expect(attrs).toMatchObject({ FifoQueue: 'true', MessageRetentionPeriod: '1209600' });
+    expect(attrs.RedrivePolicy).toBeUndefined();
+    const ddb = dynamoClient();
+    const table = await ddb.send(new DescribeTableCommand({ TableName: env.PROGRESS_TABLE }));
+    ddb.destroy();
+    expect(table.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['stuck-by-since']);
+  });
+
+  it('send puts numbered messages on the queue, and status lists stuck sources oldest first', async () => {
+    const fx = await freshQueueAndTable('cli');
+    try {
+      const sent = await cli(['send', '--source', 'meter-1', '--count', '12', '--seq-start', '5'], { QUEUE_URL: fx.queueUrl });
+      expect(sent.stdout).toContain('sent 12 message(s) for source meter-1, seq 5..16');
+      const attrs = await fx.sqs.send(new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('12');
+
+      const ledger = new DynamoLedger(fx.dynamo, fx.table);
+      const now = Date.now();
+      await ledger.recordFailure('newer', { messageId: 'm2', seq: '7', attempt: 2, error: 'HTTP 500: boom', atMs: now - 1000, nextAttemptAtMs: now + 1000 });
+      await ledger.recordFailure('older', { messageId: 'm1', seq: '3', attempt: 9, error: 'network error: ECONNREFUSED', atMs: now - 600_000, nextAttemptAtMs: now + 1000 });
+      const status = await cli(['status'], { PROGRESS_TABLE: fx.table });
+      expect(status.code).toBe(0);
+      const lines = status.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^SOURCE\s+STUCK FOR\s+ATTEMPT\s+HEAD SEQ\s+HEAD MESSAGE\s+LAST ERROR$/);
+      expect(lines[1]).toMatch(/^older\s+10m\s+9\s+3\s+m1\s+network error: ECONNREFUSED$/);
+      expect(lines[2]).toMatch(/^newer\s+1s\s+2\s+7\s+m2\s+HTTP 500: boom$/);
+      const json = JSON.parse((await cli(['status', '--json', '--limit', '1'], { PROGRESS_TABLE: fx.table })).stdout) as unknown[];
+      expect(json).toEqual([expect.objectContaining({ sourceId: 'older', attempt: 9 })]);
+    } finally {
+      fx.close();
+    }
+  });
+
+  it('formats an empty stuck list plainly', () => {
+    expect(formatStuck([], Date.now())).toEqual(['no stuck sources']);
+  });
+});
