@@ -32,6 +32,7 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
   worker.on('heartbeat', (e) => {
     if (e.capped > 0) log.warn({ event: 'heartbeat_capped', extended: e.extended, capped: e.capped }, 'visibility renewal capped by the 12-hour SQS limit');
   });
+  worker.on('internalError', (e) => log.error({ event: 'internal_error', lane: e.lane, err: e.error }, 'unexpected error in a lane; its messages were released'));
   worker.on('stopping', (e) => log.info({ event: 'stopping', inFlight: e.inFlight, graceMs: e.graceMs }, 'stopping: no new receives'));
   worker.on('stopped', (e) => log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'));
 }

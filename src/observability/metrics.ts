@@ -66,6 +66,7 @@ export class Metrics {
     worker.on('ledgerError', (e) => this.errors.inc({ operation: `ledger-${e.stage}` }));
     worker.on('queueError', (e) => this.errors.inc({ operation: e.operation }));
     worker.on('heartbeat', (e) => this.heartbeats.inc(e.extended));
+    worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({
         name,

@@ -17,6 +17,8 @@ export interface WorkerEvents {
   queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
   batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
   heartbeat: [{ extended: number; capped: number }];
+  /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
+  internalError: [{ lane: string; error: Error }];
   stopping: [{ inFlight: number; graceMs: number }];
   stopped: [{ abortedDeliveries: number }];
 }

@@ -77,7 +77,7 @@ export class Lane {
       }
     } catch (err) {
       // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
-      this.ctx.emit('queueError', { operation: 'change-visibility', error: err as Error });
+      this.ctx.emit('internalError', { lane: this.key, error: err as Error });
       await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
     }
   }
