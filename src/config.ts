@@ -28,13 +28,31 @@ function requiredUrl(name: string) {
   };
 }
 
-function intRange(min: number, max: number) {
-  return (value: unknown): void => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`must be an integer from ${min} to ${max}`);
-    }
-  };
+/**
+ * convict's own int and Boolean formats read "64abc" as 64 and "0" or "no" as true; a setting
+ * such as ALLOW_REDRIVE_POLICY must never be switched on by a typo, so these accept exact text only.
+ */
+function intRange(min: number, max: number): string {
+  const name = `int-${min}-${max}`;
+  convict.addFormat({
+    name,
+    coerce: (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
+    validate: (value: unknown) => {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+        throw new Error(`must be a whole number from ${min} to ${max}`);
+      }
+    },
+  });
+  return name;
 }
+
+convict.addFormat({
+  name: 'strict-boolean',
+  coerce: (v: unknown) => (typeof v === 'string' && /^(true|false)$/i.test(v.trim()) ? v.trim().toLowerCase() === 'true' : v),
+  validate: (value: unknown) => {
+    if (typeof value !== 'boolean') throw new Error('must be true or false');
+  },
+});
 
 const schema = {
   queueUrl: {
@@ -118,13 +136,13 @@ const schema = {
   },
   allowRedrivePolicy: {
     doc: 'Start even if the queue has a redrive policy (SQS would move messages to a DLQ after maxReceiveCount, breaking order and retry-until-success).',
-    format: Boolean,
+    format: 'strict-boolean',
     default: false,
     env: 'ALLOW_REDRIVE_POLICY',
   },
   recordFailures: {
     doc: 'Record a failing head (attempt, error, since) on its source\'s ledger item so `fifo-relay status` can list stuck sources across tasks; one extra write per failed attempt.',
-    format: Boolean,
+    format: 'strict-boolean',
     default: true,
     env: 'RECORD_FAILURES',
   },

@@ -1,5 +1,5 @@
 import type { Config } from './config';
-import { createDynamoClient, createSqsClient } from './adapters/aws-clients';
+import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
 import { HttpApp } from './adapters/http-app';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
@@ -40,9 +40,13 @@ export interface RunningRelay {
 export async function startRelay(config: Config, log: Logger, opts: { defaultMetrics?: boolean } = {}): Promise<RunningRelay> {
   const metrics = new Metrics({ defaultMetrics: opts.defaultMetrics ?? true });
   const clientOpts = { region: config.region, requestTimeoutMs: config.awsRequestTimeoutMs, observe: metrics.observeAws, maxSockets: config.maxConcurrentSources * 2 + 20 };
-  const sqs = createSqsClient({ ...clientOpts, longPollSeconds: config.receiveWaitSeconds });
+  const sqs = createSqsClient(clientOpts);
   const dynamo = createDynamoClient(clientOpts);
-  const queue = new SqsQueue(sqs, config.queueUrl, { waitSeconds: config.receiveWaitSeconds, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds });
+  const queue = new SqsQueue(sqs, config.queueUrl, {
+    waitSeconds: config.receiveWaitSeconds,
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
+  });
   const ledger = new DynamoLedger(dynamo, config.progressTable);
 
   let facts: QueueFacts;
@@ -69,6 +73,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       deleteFlushMs: config.deleteFlushMs,
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
+      appTimeoutMs: config.appTimeoutMs,
     },
     { queue, ledger, app: new HttpApp({ targetUrl: config.targetUrl, timeoutMs: config.appTimeoutMs, authHeader: config.targetAuthHeader }) },
   );

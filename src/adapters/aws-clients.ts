@@ -5,15 +5,13 @@ import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 
-/** Called once per API call the SDK sends (after its own retries are counted separately). */
-export type AwsCallObserver = (service: 'sqs' | 'dynamodb', operation: string, outcome: 'ok' | 'error') => void;
+/** Called once per API call (the SDK's own retries inside it are not counted separately). */
+export type AwsCallObserver = (service: 'sqs' | 'dynamodb', operation: string, outcome: 'ok' | 'error' | 'aborted') => void;
 
 export interface AwsClientOptions {
   region: string;
   /** Per-request timeout; a hung endpoint then fails instead of hanging the worker. */
   requestTimeoutMs: number;
-  /** Extra time allowed for long-polling receives. */
-  longPollSeconds?: number;
   maxSockets?: number;
   observe?: AwsCallObserver;
 }
@@ -36,7 +34,8 @@ function callCounter(service: 'sqs' | 'dynamodb', observe: AwsCallObserver): Ini
       observe(service, context.commandName ?? 'unknown', 'ok');
       return result;
     } catch (err) {
-      observe(service, context.commandName ?? 'unknown', 'error');
+      // A long poll cut short by shutdown is not a failure of SQS.
+      observe(service, context.commandName ?? 'unknown', (err as Error).name === 'AbortError' ? 'aborted' : 'error');
       throw err;
     }
   };
@@ -44,11 +43,18 @@ function callCounter(service: 'sqs' | 'dynamodb', observe: AwsCallObserver): Ini
 
 const COUNTER = { step: 'initialize', name: 'fifoRelayCallCounter' } as const;
 
+/** Per-call timeout for a long-polling ReceiveMessage. */
+export function receiveTimeoutMs(requestTimeoutMs: number, waitSeconds: number): number {
+  return requestTimeoutMs + waitSeconds * 1000;
+}
+
 /** Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables; nothing here overrides them. */
 export function createSqsClient(opts: AwsClientOptions): SQSClient {
   const client = new SQSClient({
     region: opts.region,
-    requestHandler: handler(opts, (opts.longPollSeconds ?? 0) * 1000),
+    // Short for every call; only ReceiveMessage gets its long-poll wait on top (receiveTimeoutMs),
+    // so a hung heartbeat renewal fails fast and is sent again before the visibility runs out.
+    requestHandler: handler(opts, 0),
     // The endpoint comes from the region or AWS_ENDPOINT_URL_SQS, never from the queue URL's host.
     useQueueUrlAsEndpoint: false,
   });

@@ -49,25 +49,15 @@ export class HttpApp implements AppPort {
     const started = this.now();
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     const elapsed = () => Math.round(this.now() - started);
+    let res: Response;
     try {
-      const res = await fetch(this.opts.targetUrl, {
+      res = await fetch(this.opts.targetUrl, {
         method: 'POST',
         headers: deliveryHeaders(message, attempt, this.opts.authHeader),
         body: message.body,
         signal: AbortSignal.any([signal, timeout]),
         redirect: 'manual',
       });
-      // Read the body either way: it frees the keep-alive connection and explains failures.
-      const text = await res.text();
-      if (res.status >= 200 && res.status < 300) return { kind: 'success', status: res.status, durationMs: elapsed() };
-      const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-      return {
-        kind: 'http-error',
-        status: res.status,
-        durationMs: elapsed(),
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-        detail: `HTTP ${res.status}${text ? `: ${text.slice(0, DETAIL_LIMIT)}` : ''}`,
-      };
     } catch (err) {
       if (timeout.aborted) return { kind: 'timeout', durationMs: elapsed(), detail: `no answer within ${this.opts.timeoutMs} ms` };
       if (signal.aborted) return { kind: 'aborted', durationMs: elapsed(), detail: 'delivery aborted by shutdown' };
@@ -75,5 +65,50 @@ export class HttpApp implements AppPort {
       const cause = e.cause?.code ?? e.cause?.message ?? e.message;
       return { kind: 'network-error', durationMs: elapsed(), detail: `network error: ${cause}` };
     }
+    // The status decides: a 2xx whose body is slow or cut off is still a success, never a retry.
+    if (res.status >= 200 && res.status < 300) {
+      void drain(res);
+      return { kind: 'success', status: res.status, durationMs: elapsed() };
+    }
+    const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+    const text = await readPrefix(res, DETAIL_LIMIT);
+    return {
+      kind: 'http-error',
+      status: res.status,
+      durationMs: elapsed(),
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      detail: `HTTP ${res.status}${text ? `: ${text}` : ''}`,
+    };
   }
+}
+
+/** Reads a body to its end, keeping nothing, so the keep-alive connection can be reused. */
+async function drain(res: Response): Promise<void> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // The connection is dropped instead; the outcome was decided already.
+  }
+}
+
+/** The start of an error body, for logs and the stuck list; never more than limit characters, never a throw. */
+async function readPrefix(res: Response, limit: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  try {
+    while (text.length < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // Cut off by the timeout or a reset: what arrived is enough.
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  return text.slice(0, limit).replace(/\s+/g, ' ').trim();
 }

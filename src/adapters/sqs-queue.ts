@@ -47,7 +47,7 @@ export class SqsQueue implements QueuePort {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly opts: { waitSeconds: number; visibilityTimeoutSeconds: number },
+    private readonly opts: { waitSeconds: number; visibilityTimeoutSeconds: number; receiveTimeoutMs: number },
   ) {}
 
   async facts(): Promise<QueueFacts> {
@@ -73,7 +73,7 @@ export class SqsQueue implements QueuePort {
         MessageSystemAttributeNames: ['MessageGroupId', 'SequenceNumber', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
         MessageAttributeNames: ['seq', 'contentType'],
       }),
-      { abortSignal: signal },
+      { abortSignal: signal, requestTimeout: this.opts.receiveTimeoutMs },
     );
     return out.Messages ?? [];
   }

@@ -29,7 +29,14 @@ export interface RelayMessage {
   firstReceivedAt: number;
 }
 
-export type InvalidReason = 'missing-message-id' | 'missing-receipt-handle' | 'missing-group-id' | 'missing-sequence-number' | 'bad-seq-attribute' | 'missing-body';
+export type InvalidReason =
+  | 'missing-message-id'
+  | 'missing-receipt-handle'
+  | 'missing-group-id'
+  | 'missing-sequence-number'
+  | 'bad-seq-attribute'
+  | 'bad-content-type'
+  | 'missing-body';
 
 export interface InvalidMessage {
   messageId: string;
@@ -48,6 +55,8 @@ export const DEFAULT_CONTENT_TYPE = 'application/json';
 /** DynamoDB numbers hold 38 significant digits; a longer producer seq could not be recorded exactly. */
 const MAX_SEQ_DIGITS = 38;
 const UNSIGNED_INTEGER = /^\d+$/;
+/** What an HTTP client accepts in a header value without refusing the request. */
+const HEADER_SAFE = /^[\t\x20-\x7e]+$/;
 
 function invalid(base: Omit<InvalidMessage, 'reason' | 'detail'>, reason: InvalidReason, detail: string): ParseResult {
   return { ok: false, invalid: { ...base, reason, detail } };
@@ -102,6 +111,9 @@ export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
   }
 
   const contentType = raw.MessageAttributes?.contentType?.StringValue?.trim() || DEFAULT_CONTENT_TYPE;
+  if (!HEADER_SAFE.test(contentType)) {
+    return invalid(base, 'bad-content-type', `attribute contentType must be printable ASCII (it becomes the Content-Type header), got ${JSON.stringify(contentType)}`);
+  }
   return {
     ok: true,
     message: {

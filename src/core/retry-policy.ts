@@ -27,9 +27,10 @@ export interface Backoff {
  * at zero delay, the other half spreads retries of many sources apart.
  */
 export function backoffFor(policy: RetryPolicy, input: BackoffInput): Backoff {
-  const ceiling = Math.max(0, Math.floor(input.ceilingSeconds));
+  const ceiling = Math.max(1, Math.floor(input.ceilingSeconds));
   if (input.retryAfterSeconds !== undefined && input.retryAfterSeconds >= 0) {
-    const asked = Math.ceil(input.retryAfterSeconds);
+    // At least a second: "Retry-After: 0" must not turn a failing source into a hot loop.
+    const asked = Math.max(1, Math.ceil(input.retryAfterSeconds));
     return asked > ceiling ? { seconds: ceiling, basis: 'ceiling' } : { seconds: asked, basis: 'retry-after' };
   }
   const exponent = Math.min(Math.max(input.attempt, 1) - 1, 52);

@@ -15,6 +15,9 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
       'delivery failed; will retry',
     ),
   );
+  worker.on('deliveryAborted', (e) =>
+    log.warn({ event: 'delivery_aborted', ...ids(e.message), attempt: e.attempt, durationMs: e.durationMs }, 'delivery aborted by shutdown; message released'),
+  );
   worker.on('duplicateSkipped', (e) =>
     log.info({ event: 'duplicate_skipped', ...ids(e.message), attempt: e.message.receiveCount }, 'already delivered per ledger; deleted without calling the app'),
   );

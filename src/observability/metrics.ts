@@ -25,7 +25,7 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'fifo_relay_errors_total', help: 'Failed SQS or DynamoDB operations of the worker, by operation.', labelNames: ['operation'] as const, registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'fifo_relay_delivery_duration_seconds',
@@ -59,6 +59,10 @@ export class Metrics {
     worker.on('deliveryFailed', (e) => {
       this.attempts.inc({ outcome: e.outcome.kind });
       this.latency.observe({ outcome: 'failure' }, e.outcome.durationMs / 1000);
+    });
+    worker.on('deliveryAborted', (e) => {
+      this.attempts.inc({ outcome: 'aborted' });
+      this.latency.observe({ outcome: 'failure' }, e.durationMs / 1000);
     });
     worker.on('duplicateSkipped', () => this.duplicates.inc({ kind: 'skipped' }));
     worker.on('invalidMessage', (e) => this.invalid.inc({ reason: e.invalid.reason }));

@@ -3,7 +3,9 @@ import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeliveryOutcome } from '../adapters/http-app';
 import type { BatchFailure } from '../adapters/sqs-queue';
 
-export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' }>;
+export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit';
+
+export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' } | { kind: 'aborted' }>;
 
 /** Everything observable about the worker: logs and metrics subscribe, the loop never knows them. */
 export interface WorkerEvents {
@@ -13,7 +15,9 @@ export interface WorkerEvents {
   duplicateSkipped: [{ message: RelayMessage }];
   invalidMessage: [{ invalid: InvalidMessage; backoffSeconds: number; released: number }];
   ledgerError: [{ message: RelayMessage; stage: 'read' | 'advance' | 'record-failure'; error: Error; backoffSeconds: number }];
-  released: [{ count: number; reason: 'after-failure' | 'shutdown' }];
+  released: [{ count: number; reason: ReleaseReason }];
+  /** A call cut short by the shutdown after its grace; the message goes back unprocessed. */
+  deliveryAborted: [{ message: RelayMessage; attempt: number; durationMs: number }];
   queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
   batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
   heartbeat: [{ extended: number; capped: number }];

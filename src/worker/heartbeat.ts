@@ -17,12 +17,12 @@ export interface HeartbeatDeps {
   onError(error: Error): void;
 }
 
-/** Keeps SQS from "seeing through" the messages a task holds: renews them before they expire. */
 const CEILING_MARGIN_SECONDS = 5;
+const RENEW_WHEN_LEFT = 2 / 3;
 
 /**
  * Renews the visibility of every message this task holds (the one being delivered and those
- * waiting behind it in the lane) once half of it has run out, in batches of ten. Messages the
+ * waiting behind it in the lane) once a third of it has run out, in batches of ten. Messages the
  * app answers quickly are never renewed, so a fast app costs no heartbeat calls at all.
  */
 export class Heartbeat {
@@ -36,11 +36,16 @@ export class Heartbeat {
     for (const e of entries) this.held.set(e.messageId, { ...e, receivedAt, visibleUntil });
   }
 
-  /** Stops renewing a message; waits for a renewal already sent so it cannot land after ours. */
-  async forget(messageId: string): Promise<void> {
-    const h = this.held.get(messageId);
-    this.held.delete(messageId);
-    if (h?.extending) await h.extending;
+  /**
+   * Stops renewing a message; waits for a renewal already sent so it cannot land after ours.
+   * Keyed by receipt handle too: a lane letting go of an old receive must not drop the renewal
+   * of the same message received again since.
+   */
+  async forget(entry: QueueEntry): Promise<void> {
+    const h = this.held.get(entry.messageId);
+    if (h?.receiptHandle !== entry.receiptHandle) return;
+    this.held.delete(entry.messageId);
+    if (h.extending) await h.extending;
   }
 
   start(): void {
@@ -64,7 +69,8 @@ export class Heartbeat {
     const due: Array<{ held: Held; seconds: number }> = [];
     let capped = 0;
     for (const h of this.held.values()) {
-      if (h.extending || h.visibleUntil - now > visibilityMs / 2) continue;
+      // Renewing with a third still left leaves room for a slow or retried call to land in time.
+      if (h.extending || h.visibleUntil - now > RENEW_WHEN_LEFT * visibilityMs) continue;
       const ceiling = visibilityCeilingSeconds(h.receivedAt, now, SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS);
       const seconds = Math.min(this.deps.visibilityTimeoutSeconds, ceiling);
       if (seconds < this.deps.visibilityTimeoutSeconds) capped++;

@@ -1,11 +1,11 @@
 import type { AppPort } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
-import type { QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
+import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
 import { advancePosition, isCoveredByLedger, needsLedgerRead } from '../core/ledger-position';
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeleteBatcher } from './delete-batcher';
-import type { WorkerEvents } from './events';
+import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
 import type { LedgerCache } from './ledger-cache';
 
@@ -40,6 +40,8 @@ export interface LaneContext {
   isStopping(): boolean;
   deliverySignal: AbortSignal;
   backoff(attempt: number, receivedAt: number, retryAfterSeconds?: number): number;
+  /** False when a message received at receivedAt could not stay hidden through one more app call. */
+  canStillHold(receivedAt: number): boolean;
   emit<K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]): void;
 }
 
@@ -48,29 +50,59 @@ type Step = 'next' | 'stop';
 const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
 
-/** One source's held messages, run strictly in order; a failure ends the lane. */
+const entryOf = (e: LaneEntry): QueueEntry | undefined => {
+  const receiptHandle = handleOf(e);
+  return receiptHandle ? { messageId: idOf(e), receiptHandle } : undefined;
+};
+
+/**
+ * One source's held messages, run strictly in order; a failure ends the lane. A lane closes
+ * (synchronously) before its last SQS call: whatever SQS hands out for the source after that
+ * starts a new lane instead of joining one that is about to let go.
+ */
 export class Lane {
   private index = 0;
+  private closed = false;
 
   constructor(
     readonly key: string,
     private readonly entries: LaneEntry[],
     private readonly ctx: LaneContext,
+    private readonly onClose: () => void,
   ) {}
 
-  append(more: LaneEntry[]): void {
-    const known = new Set(this.entries.slice(this.index).map(idOf));
-    for (const e of more) if (!known.has(idOf(e))) this.entries.push(e);
+  /**
+   * Takes more messages of this source (only when SQS handed the group out again, after a held
+   * message's visibility lapsed). A message already waiting here takes the newer receipt handle.
+   * Returns false once the lane is closed.
+   */
+  offer(more: LaneEntry[]): boolean {
+    if (this.closed) return false;
+    for (const e of more) {
+      const at = this.entries.findIndex((x, i) => i >= this.index && idOf(x) === idOf(e));
+      if (at >= 0) this.entries[at] = e;
+      else this.entries.push(e);
+    }
+    return true;
   }
 
   async run(): Promise<void> {
     try {
-      while (this.index < this.entries.length) {
+      for (;;) {
+        if (this.index >= this.entries.length) {
+          this.close();
+          return;
+        }
         if (this.ctx.isStopping()) {
           await this.release(remainingFrom(this.entries, this.index), 'shutdown');
           return;
         }
         const entry = this.entries[this.index] as LaneEntry;
+        if (!this.ctx.canStillHold(entry.receivedAt)) {
+          // Received so long ago that SQS's 12-hour limit could expire mid-call: hand it back for a fresh receive.
+          await this.release(remainingFrom(this.entries, this.index), 'visibility-limit');
+          return;
+        }
         const step = entry.item.ok ? await this.deliver(entry, entry.item.message) : await this.holdInvalid(entry, entry.item.invalid);
         if (step === 'stop') return;
         this.index++;
@@ -80,6 +112,17 @@ export class Lane {
       this.ctx.emit('internalError', { lane: this.key, error: err as Error });
       await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
     }
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  /** The entry at the current position: it may carry a newer receipt handle than when its step began. */
+  private get current(): LaneEntry {
+    return this.entries[this.index] as LaneEntry;
   }
 
   private async deliver(entry: LaneEntry, m: RelayMessage): Promise<Step> {
@@ -93,7 +136,7 @@ export class Lane {
       }
     }
     if (isCoveredByLedger(m.seq, position)) {
-      await this.finish(entry);
+      await this.finish();
       this.ctx.retrying.delete(m.sourceId);
       this.ctx.emit('duplicateSkipped', { message: m });
       return 'next';
@@ -102,6 +145,7 @@ export class Lane {
     const attempt = m.receiveCount;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
     if (outcome.kind === 'aborted') {
+      this.ctx.emit('deliveryAborted', { message: m, attempt, durationMs: outcome.durationMs });
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
     }
@@ -122,7 +166,7 @@ export class Lane {
       // Not recorded means not done: the message comes back and the app sees the same key again.
       return this.ledgerFailed(entry, m, 'advance', err as Error);
     }
-    await this.finish(entry);
+    await this.finish();
     this.ctx.retrying.delete(m.sourceId);
     this.ctx.emit('delivered', { message: m, attempt, status: outcome.status, durationMs: outcome.durationMs, ledger });
     return 'next';
@@ -131,8 +175,7 @@ export class Lane {
   /** An undeliverable message keeps its place: it blocks its source and is retried like a failure. */
   private async holdInvalid(entry: LaneEntry, invalid: InvalidMessage): Promise<Step> {
     if (!invalid.receiptHandle) {
-      // Nothing can be done with it; its visibility runs out and SQS hands it out again.
-      await this.ctx.heartbeat.forget(invalid.messageId);
+      // Nothing can be done with it (it was never held); its visibility runs out and SQS hands it out again.
       this.ctx.emit('invalidMessage', { invalid, backoffSeconds: 0, released: 0 });
       await this.release(remainingFrom(this.entries, this.index + 1), 'after-failure');
       return 'stop';
@@ -169,13 +212,15 @@ export class Lane {
 
   /** The head waits out its backoff; everything after it is released at once. Returns how many were released. */
   private async backOff(backoffSeconds: number): Promise<number> {
+    this.close();
     const plan = planAfterFailure(this.entries, this.index);
     await this.setVisibility([[plan.backoff, backoffSeconds], ...plan.release.map((e): [LaneEntry, number] => [e, 0])]);
     if (plan.release.length > 0) this.ctx.emit('released', { count: plan.release.length, reason: 'after-failure' });
     return plan.release.length;
   }
 
-  private async release(entries: LaneEntry[], reason: 'after-failure' | 'shutdown'): Promise<void> {
+  private async release(entries: LaneEntry[], reason: ReleaseReason): Promise<void> {
+    this.close();
     if (entries.length === 0) return;
     await this.setVisibility(entries.map((e): [LaneEntry, number] => [e, 0]));
     this.ctx.emit('released', { count: entries.length, reason });
@@ -184,9 +229,10 @@ export class Lane {
   private async setVisibility(items: Array<[LaneEntry, number]>): Promise<void> {
     const entries: VisibilityEntry[] = [];
     for (const [e, seconds] of items) {
-      await this.ctx.heartbeat.forget(idOf(e));
-      const receiptHandle = handleOf(e);
-      if (receiptHandle) entries.push({ messageId: idOf(e), receiptHandle, seconds });
+      const held = entryOf(e);
+      if (!held) continue;
+      await this.ctx.heartbeat.forget(held);
+      entries.push({ ...held, seconds });
     }
     if (entries.length === 0) return;
     try {
@@ -198,9 +244,11 @@ export class Lane {
     }
   }
 
-  private async finish(entry: LaneEntry): Promise<void> {
-    const receiptHandle = handleOf(entry);
-    await this.ctx.heartbeat.forget(idOf(entry));
-    if (receiptHandle) this.ctx.deleter.add({ messageId: idOf(entry), receiptHandle });
+  /** Done with the current message: stop renewing it and queue its delete with its newest receipt handle. */
+  private async finish(): Promise<void> {
+    const held = entryOf(this.current);
+    if (!held) return;
+    await this.ctx.heartbeat.forget(held);
+    this.ctx.deleter.add(held);
   }
 }

@@ -20,6 +20,8 @@ export interface WorkerOptions {
   deleteFlushMs: number;
   ledgerCacheSize: number;
   recordFailures: boolean;
+  /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
+  appTimeoutMs: number;
 }
 
 export interface WorkerDeps {
@@ -43,6 +45,7 @@ export interface WorkerStats {
 /** Keeps a backoff inside SQS's 12-hour-per-receive limit with room for the request itself. */
 const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
+const PRUNE_EVERY_MS = 10_000;
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -68,6 +71,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private started = false;
   private pollers: Promise<void>[] = [];
   private stopped: Promise<void> | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -101,6 +105,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.started) throw new Error('worker already started');
     this.started = true;
     this.heartbeat.start();
+    this.pruneTimer = setInterval(() => this.pruneRetrying(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     for (let i = 0; i < this.opts.receiveConcurrency; i++) this.pollers.push(this.pollLoop());
   }
 
@@ -148,9 +154,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     });
     const timedOut = await Promise.race([lanesDone.then(() => false), graceOver]);
     clearTimeout(timer);
-    const abortedDeliveries = timedOut ? this.lanes.size : 0;
+    let abortedDeliveries = 0;
+    const countAborted = () => abortedDeliveries++;
+    this.on('deliveryAborted', countAborted);
     if (timedOut) this.deliveryAbort.abort();
     await Promise.allSettled([...this.lanePromises]);
+    this.off('deliveryAborted', countAborted);
+    clearInterval(this.pruneTimer);
     this.heartbeat.stop();
     await this.deleter.drain();
     this.emit('stopped', { abortedDeliveries });
@@ -199,17 +209,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('received', { count: raw.length, lanes: batches.length });
     for (const batch of batches) {
       const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt }));
-      const existing = this.lanes.get(batch.key);
-      if (existing) {
-        // Only when a held message's visibility ran out and SQS handed out the group again:
-        // the lane takes the newcomers in order, and the ledger keeps repeats from the app.
-        existing.append(entries);
-        continue;
-      }
-      const lane = new Lane(batch.key, entries, this.laneContext());
-      this.lanes.set(batch.key, lane);
+      // Only when a held message's visibility ran out and SQS handed out the group again: an open
+      // lane takes the newcomers in order (the ledger keeps repeats from the app); a closing one
+      // does not, and they start a lane of their own.
+      if (this.lanes.get(batch.key)?.offer(entries)) continue;
+      const key = batch.key;
+      const lane: Lane = new Lane(key, entries, this.laneContext(), () => {
+        if (this.lanes.get(key) === lane) this.lanes.delete(key);
+        this.wakeAll();
+      });
+      this.lanes.set(key, lane);
       const run: Promise<void> = this.runInSlot(lane).finally(() => {
-        this.lanes.delete(batch.key);
+        if (this.lanes.get(key) === lane) this.lanes.delete(key);
         this.lanePromises.delete(run);
         this.wakeAll();
       });
@@ -250,6 +261,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           ceilingSeconds: visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS),
           ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
         }).seconds,
+      canStillHold: (receivedAt) =>
+        visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS) >
+        this.opts.appTimeoutMs / 1000 + this.opts.visibilityTimeoutSeconds,
       emit: (event, ...args) => this.emit(event, ...args),
     };
   }

@@ -78,4 +78,16 @@ describe('start-up checks and the observability port', () => {
     expect(lines[0]).toBe('fifo-relay: invalid configuration:');
     expect(lines.filter((l) => l.startsWith('  - '))).toHaveLength(5);
   });
+
+  it('long polls for longer than the per-request timeout without a single failed receive', async () => {
+    const relay = await startTestRelay({ ...fx.config(), receiveWaitSeconds: 3, awsRequestTimeoutMs: 1000 });
+    const errors: string[] = [];
+    relay.worker.on('queueError', (e) => errors.push(e.error.message));
+    await new Promise((r) => setTimeout(r, 4500));
+    await relay.stop(200);
+    expect(errors).toEqual([]);
+    const calls = await relay.metrics.registry.getSingleMetricAsString('fifo_relay_aws_requests_total');
+    expect(calls).toMatch(/action="ReceiveMessageCommand",outcome="ok"\} [1-9]/);
+    expect(calls).not.toMatch(/action="ReceiveMessageCommand",outcome="error"/);
+  });
 });

@@ -45,6 +45,14 @@ describe('loadConfig', () => {
     expect(problems({ ...valid, APP_TIMEOUT_MS: String(60 * 60 * 1000), VISIBILITY_TIMEOUT_SECONDS: '3600', RETRY_MAX_SECONDS: '3600' })).toEqual([]);
   });
 
+  it('reads booleans and numbers exactly: a typo never switches a safety check off', () => {
+    expect(loadConfig({ ...valid, ALLOW_REDRIVE_POLICY: 'TRUE', RECORD_FAILURES: 'false' })).toMatchObject({ allowRedrivePolicy: true, recordFailures: false });
+    const p = problems({ ...valid, ALLOW_REDRIVE_POLICY: '0', RECORD_FAILURES: 'no', MAX_CONCURRENT_SOURCES: '64abc', APP_TIMEOUT_MS: '1.5e3' });
+    expect(p).toHaveLength(4);
+    expect(p.join('\n')).toMatch(/allowRedrivePolicy: must be true or false/);
+    expect(p.join('\n')).toMatch(/maxConcurrentSources: must be a whole number/);
+  });
+
   it('refuses a base backoff above the maximum', () => {
     expect(problems({ ...valid, RETRY_BASE_SECONDS: '10', RETRY_MAX_SECONDS: '5' })[0]).toMatch(/RETRY_BASE_SECONDS/);
   });

@@ -19,7 +19,7 @@ describe('documentation stays in step with the configuration schema', () => {
 
   it('the README names every metric the worker registers', async () => {
     const m = new Metrics({ defaultMetrics: false });
-    const opts = { queueArn: QUEUE_ARN, maxConcurrentSources: 1, receiveConcurrency: 1, visibilityTimeoutSeconds: 30, retry: { baseSeconds: 1, maxSeconds: 2 }, deleteFlushMs: 1, ledgerCacheSize: 1, recordFailures: false };
+    const opts = { queueArn: QUEUE_ARN, maxConcurrentSources: 1, receiveConcurrency: 1, visibilityTimeoutSeconds: 30, retry: { baseSeconds: 1, maxSeconds: 2 }, deleteFlushMs: 1, ledgerCacheSize: 1, recordFailures: false, appTimeoutMs: 1000 };
     m.attach(new Worker(opts, { queue: new MemoryFifoQueue(), ledger: new MemoryLedger(), app: new ScriptedApp() }));
     const readme = read('README.md');
     for (const metric of await m.registry.getMetricsAsJSON()) expect(readme).toContain(metric.name);

@@ -63,6 +63,12 @@ describe('parseMessage', () => {
     if (!r.ok) expect(r.invalid.reason).toBe(reason);
   });
 
+  it('refuses a contentType that cannot be sent as a header', () => {
+    const r = parseMessage(raw({ MessageAttributes: { contentType: { DataType: 'String', StringValue: 'text/plain; x=日本' } } }), ARN);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.invalid.reason).toBe('bad-content-type');
+  });
+
   it('forwards an empty-looking body unchanged', () => {
     const r = parseMessage(raw({ Body: '  \n' }), ARN);
     expect(r.ok && r.message.body).toBe('  \n');

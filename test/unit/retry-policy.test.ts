@@ -23,7 +23,7 @@ describe('backoffFor', () => {
 
   it('honours Retry-After, even beyond maxSeconds, but never past the SQS ceiling', () => {
     expect(backoffFor(policy, { attempt: 1, random: 0, retryAfterSeconds: 900, ceilingSeconds: BIG })).toEqual({ seconds: 900, basis: 'retry-after' });
-    expect(backoffFor(policy, { attempt: 1, random: 0, retryAfterSeconds: 0, ceilingSeconds: BIG })).toEqual({ seconds: 0, basis: 'retry-after' });
+    expect(backoffFor(policy, { attempt: 1, random: 0, retryAfterSeconds: 0, ceilingSeconds: BIG })).toEqual({ seconds: 1, basis: 'retry-after' });
     expect(backoffFor(policy, { attempt: 1, random: 0, retryAfterSeconds: 99999, ceilingSeconds: 600 })).toEqual({ seconds: 600, basis: 'ceiling' });
     expect(backoffFor(policy, { attempt: 9, random: 0.9, ceilingSeconds: 10 })).toEqual({ seconds: 10, basis: 'ceiling' });
   });

@@ -1,8 +1,9 @@
 import type { DeliveryOutcome } from '../../src/adapters/http-app';
+import type { VisibilityEntry } from '../../src/adapters/sqs-queue';
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
 import type { WorkerEvents } from '../../src/worker/events';
 import { MemoryFifoQueue, MemoryLedger, QUEUE_ARN, ScriptedApp, fail, ok, seqAttr } from '../support/in-memory';
-import { waitFor } from '../support/fixtures';
+import { sleep, waitFor } from '../support/fixtures';
 
 const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   queueArn: QUEUE_ARN,
@@ -13,6 +14,7 @@ const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   deleteFlushMs: 1,
   ledgerCacheSize: 1000,
   recordFailures: true,
+  appTimeoutMs: 5000,
   ...over,
 });
 
@@ -219,5 +221,45 @@ describe('worker loop with in-memory ports', () => {
     // Both held messages (the one in the app and the one waiting behind it) were renewed.
     expect(beats.reduce((n, b) => n + b.extended, 0)).toBeGreaterThanOrEqual(2);
     expect(app.calls).toHaveLength(2);
+  });
+
+  it('does not strand a source whose messages SQS hands out again while its lane is letting go', async () => {
+    // The visibility call is acknowledged late: by then the other poller has the group again.
+    class SlowAck extends MemoryFifoQueue {
+      override async changeVisibility(entries: VisibilityEntry[]) {
+        const r = await super.changeVisibility(entries);
+        if (entries.some((e) => e.seconds > 0)) await sleep(1500);
+        return r;
+      }
+    }
+    const queue = new SlowAck();
+    for (let i = 1; i <= 3; i++) queue.send('A', `a${i}`, seqAttr(i));
+    let first = true;
+    const app = new ScriptedApp(() => (first ? ((first = false), fail(503, 0)) : ok()));
+    worker = new Worker(options({ receiveConcurrency: 2 }), { queue, ledger: new MemoryLedger(), app });
+    worker.start();
+    await waitFor('drained', () => queue.size === 0, 10_000);
+    expect(app.seqsOf('A')).toEqual([1, 1, 2, 3]);
+    expect(worker.stats().heldMessages).toBe(0);
+  });
+
+  it('hands a message back instead of calling the app when SQS could no longer keep it hidden through the call', async () => {
+    const queue = new MemoryFifoQueue();
+    queue.send('A', 'a1', seqAttr(1));
+    queue.send('A', 'a2', seqAttr(2));
+    let shift = 0;
+    const app = new ScriptedApp((m) => {
+      // Nearly twelve hours pass during the first call: the second message's receive is too old.
+      if (m.seq.text === '1') shift = (12 * 3600 - 60) * 1000;
+      return ok();
+    });
+    worker = new Worker(options(), { queue, ledger: new MemoryLedger(), app, now: () => Date.now() + shift });
+    const released = collect(worker, 'released');
+    worker.start();
+    await waitFor('drained', () => queue.size === 0);
+    // A poll already open when the clock jumped may bring it back once more with its old receive time.
+    expect(released.length).toBeGreaterThanOrEqual(1);
+    expect(released.every((r) => r.count === 1 && r.reason === 'visibility-limit')).toBe(true);
+    expect(app.seqsOf('A')).toEqual([1, 2]);
   });
 });
