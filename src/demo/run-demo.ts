@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { createDynamoClient, createSqsClient } from '../adapters/aws-clients';
 import { DynamoLedger } from '../adapters/progress-ledger';
+import { queueDepth } from '../adapters/sqs-queue';
 import { ensureQueue, ensureTable } from '../cli/setup';
 import { loadConfig } from '../config';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynamoEmulator, startSqsEmulator, type Emulator } from '../dev/emulators';
@@ -131,8 +132,8 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     await producing;
     // Let deletes land, then show the queue really is empty.
     await sleep(500);
-    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    const left = Number(attrs.Attributes?.ApproximateNumberOfMessages) + Number(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible);
+    const depth = await queueDepth(sqs, queueUrl);
+    const left = depth.visible + depth.inFlight;
     sqs.destroy();
     dynamo.destroy();
 

@@ -5,30 +5,17 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../src/dev/emulators';
-import { endpoints, freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, freePort } from '../../src/dev/emulators';
+import { endpoints, freshQueueAndTable, messagesLeft, send, waitFor, type Fixture } from '../support/fixtures';
 
 const root = resolve(__dirname, '..', '..');
 
 function run(cmd: string, args: string[], cwd: string): void {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 200_000 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createNetServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -123,15 +110,9 @@ describe('image recipe: production dependencies only', () => {
       expect(app.records[0]).toMatchObject({ sourceId: 'source-1', seq: '1', idempotencyKey: 'source-1:1', attempt: 1, status: 200, body: '{"hello":"image"}' });
 
       // Delivered means deleted: nothing left in the queue, visible or in flight.
-      const queue = fixture;
       await waitFor(
         'the message to be deleted',
-        async () => {
-          const { Attributes } = await queue.sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-          );
-          return Attributes?.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
-        },
+        async () => (await messagesLeft(fixture!)) === 0,
         10_000,
         200,
       );

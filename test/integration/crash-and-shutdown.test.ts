@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { queueDepth } from '../../src/adapters/sqs-queue';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import { freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
@@ -18,12 +18,7 @@ describe('real worker processes: kill -9 and SIGTERM', () => {
     fx.close();
   });
 
-  const counts = async () => {
-    const out = await fx.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    return { visible: Number(out.Attributes?.ApproximateNumberOfMessages), inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) };
-  };
+  const counts = () => queueDepth(fx.sqs, fx.queueUrl);
   const ledgerSeq = async (sourceId: string) =>
     (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: { sourceId: { S: sourceId } }, ConsistentRead: true }))).Item?.producerSeq?.N;
 

@@ -1,8 +1,7 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import type { RunningRelay } from '../../src/relay';
-import { freshQueueAndTable, send, startTestRelay, waitFor, type Fixture } from '../support/fixtures';
+import { freshQueueAndTable, messagesLeft, send, startTestRelay, waitFor, type Fixture } from '../support/fixtures';
 
 describe('delivery to the app (fauxqs + DynamoDB Local)', () => {
   let fx: Fixture;
@@ -20,13 +19,6 @@ describe('delivery to the app (fauxqs + DynamoDB Local)', () => {
     fx.close();
   });
 
-  const visibleAndInFlight = async () => {
-    const out = await fx.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
-  };
-
   it('delivers every message once, in order per source, with the contract headers, then deletes it and advances the ledger', async () => {
     const sources = ['alpha', 'beta', 'gamma', 'delta'];
     const perSource = 6;
@@ -37,7 +29,7 @@ describe('delivery to the app (fauxqs + DynamoDB Local)', () => {
     relay = await startTestRelay(fx.config({ targetUrl: app.url, targetAuthHeader: 'Bearer s3cret' }));
 
     await waitFor('all deliveries', () => app.records.length >= messages.length);
-    await waitFor('queue drained', async () => (await visibleAndInFlight()) === 0);
+    await waitFor('queue drained', async () => (await messagesLeft(fx)) === 0);
 
     expect(app.records).toHaveLength(messages.length);
     expect(app.records.every((r) => r.status === 200)).toBe(true);

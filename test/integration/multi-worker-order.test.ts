@@ -1,6 +1,5 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startDemoApp, type DemoApp, type DeliveryRecord } from '../../src/demo/app-server';
-import { freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
+import { freshQueueAndTable, messagesLeft, send, waitFor, type Fixture } from '../support/fixtures';
 import { envFor, startWorkerProcess, type WorkerProcess } from '../support/processes';
 
 /** Per source, the seqs of the first successful delivery of each message, in the order the app saw them. */
@@ -41,12 +40,7 @@ describe('order across several worker processes on one queue', () => {
 
     await waitFor(
       'queue drained',
-      async () => {
-        const out = await fx.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-        );
-        return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) === 0;
-      },
+      async () => (await messagesLeft(fx)) === 0,
       90_000,
       250,
     );

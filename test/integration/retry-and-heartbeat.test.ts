@@ -1,8 +1,7 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
 import type { RunningRelay } from '../../src/relay';
-import { freshQueueAndTable, send, startTestRelay, waitFor, type Fixture } from '../support/fixtures';
+import { freshQueueAndTable, messagesLeft, send, startTestRelay, waitFor, type Fixture } from '../support/fixtures';
 
 describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () => {
   let fx: Fixture;
@@ -19,13 +18,6 @@ describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () =
     fx.close();
   });
 
-  const inQueue = async () => {
-    const out = await fx.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    return Number(out.Attributes?.ApproximateNumberOfMessages) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible);
-  };
-
   it('keeps a message through failures, honours Retry-After, and delivers the rest only after it', async () => {
     app = await startDemoApp({ down: true, retryAfterSeconds: 2 });
     await send(fx.sqs, fx.queueUrl, [1, 2, 3].map((seq) => ({ sourceId: 'acct-9', seq, body: `{"n":${seq}}` })));
@@ -37,14 +29,14 @@ describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () =
     expect([a?.attempt, b?.attempt]).toEqual([1, 2]);
     // Retry-After: 2 s, so the second try came no sooner (fauxqs counts visibility in whole seconds).
     expect((b?.at ?? 0) - (a?.at ?? 0)).toBeGreaterThanOrEqual(1500);
-    expect(await inQueue()).toBe(3);
+    expect(await messagesLeft(fx)).toBe(3);
 
     const stuck = await new DynamoLedger(fx.dynamo, fx.table).listStuck(10);
     expect(stuck).toEqual([expect.objectContaining({ sourceId: 'acct-9', headSeq: '1', lastError: expect.stringContaining('HTTP 503') })]);
     expect(relay.worker.retryingHeads()).toEqual([expect.objectContaining({ sourceId: 'acct-9', seq: '1' })]);
 
     app.behaviour.down = false;
-    await waitFor('all delivered', async () => (await inQueue()) === 0, 15_000);
+    await waitFor('all delivered', async () => (await messagesLeft(fx)) === 0, 15_000);
     const successes = app.records.filter((r) => r.status === 200).map((r) => r.seq);
     expect(successes).toEqual(['1', '2', '3']);
     expect(await new DynamoLedger(fx.dynamo, fx.table).listStuck(10)).toEqual([]);
@@ -62,7 +54,7 @@ describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () =
     await waitFor('a timeout', () => failures.length >= 1, 10_000);
     expect(failures[0]).toBe('timeout');
     app.behaviour.slowRate = 0;
-    await waitFor('delivered after all', async () => (await inQueue()) === 0, 15_000);
+    await waitFor('delivered after all', async () => (await messagesLeft(fx)) === 0, 15_000);
   });
 
   it('an app call slower than the visibility timeout is not delivered twice, even with other workers polling', async () => {
@@ -73,7 +65,7 @@ describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () =
     await waitFor('first call', () => app.records.length === 0 && relay!.worker.stats().inFlightSources === 1, 10_000);
     const rival = await startTestRelay(config);
     try {
-      await waitFor('both delivered', async () => (await inQueue()) === 0, 30_000, 200);
+      await waitFor('both delivered', async () => (await messagesLeft(fx)) === 0, 30_000, 200);
     } finally {
       await rival.stop(1000);
     }
@@ -92,7 +84,7 @@ describe('retry until success and the heartbeat (fauxqs + DynamoDB Local)', () =
     await waitFor('fine delivered', () => app.records.length === 1);
     await waitFor('retried twice', async () => /reason="bad-seq-attribute"} [2-9]/.test(await relay!.metrics.registry.getSingleMetricAsString('fifo_relay_invalid_messages_total')), 15_000);
     expect(app.records.map((r) => r.sourceId)).toEqual(['fine']);
-    expect(await inQueue()).toBe(1);
+    expect(await messagesLeft(fx)).toBe(1);
     const stuck = await new DynamoLedger(fx.dynamo, fx.table).listStuck(10);
     expect(stuck).toEqual([expect.objectContaining({ sourceId: 'broken', lastError: expect.stringContaining('attribute seq must be') })]);
   });

@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { ensureQueue, ensureTable } from '../../src/cli/setup';
 import { EMULATOR_CREDENTIALS, EMULATOR_REGION } from '../../src/dev/emulators';
 import { startRelay, type RunningRelay } from '../../src/relay';
+import { queueDepth } from '../../src/adapters/sqs-queue';
 
 export function endpoints(): { sqs: string; ddb: string } {
   const sqs = process.env.FIFO_RELAY_TEST_SQS_ENDPOINT;
@@ -109,6 +110,12 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Visible plus in-flight messages: 0 means everything was delivered and deleted. */
+export async function messagesLeft(fx: Pick<Fixture, 'sqs' | 'queueUrl'>): Promise<number> {
+  const d = await queueDepth(fx.sqs, fx.queueUrl);
+  return d.visible + d.inFlight;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
