@@ -63,6 +63,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     throw new StartupError(`cannot read progress table ${config.progressTable}: ${(err as Error).message}`);
   }
 
+  const app = new HttpApp({ targetUrl: config.targetUrl, timeoutMs: config.appTimeoutMs, authHeader: config.targetAuthHeader, maxSockets: config.maxConcurrentSources });
   const worker = new Worker(
     {
       queueArn: facts.arn,
@@ -75,7 +76,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
     },
-    { queue, ledger, app: new HttpApp({ targetUrl: config.targetUrl, timeoutMs: config.appTimeoutMs, authHeader: config.targetAuthHeader }) },
+    { queue, ledger, app },
   );
   metrics.attach(worker);
   logWorkerEvents(worker, log);
@@ -97,6 +98,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       await worker.stop(graceMs);
       stopEmf();
       await server.close();
+      app.close();
       sqs.destroy();
       dynamo.destroy();
     },

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AppPort } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort } from '../adapters/sqs-queue';
@@ -78,6 +79,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     private readonly deps: WorkerDeps,
   ) {
     super();
+    // Every delivery in flight listens for the shutdown abort: that many listeners is expected.
+    setMaxListeners(0, this.deliveryAbort.signal);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.cache = new LedgerCache(opts.ledgerCacheSize);
