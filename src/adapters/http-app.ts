@@ -43,8 +43,8 @@ export function deliveryHeaders(m: RelayMessage, attempt: number, authHeader?: s
 }
 
 /**
- * node:http rather than fetch: measured here, fetch costs about three times the CPU per call
- * (scripts of the benchmark suite), and the relay is CPU-bound when the app is fast.
+ * node:http rather than fetch: fetch measured at about three times the CPU per call (README,
+ * Choices), and the relay is CPU-bound when the app is fast.
  */
 export class HttpApp implements AppPort {
   private readonly now: () => number;
