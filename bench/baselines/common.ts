@@ -1,0 +1,102 @@
+import { Agent } from 'node:http';
+import { SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
+
+/** What a baseline process reports to the bench over IPC. */
+export interface BaselineReport {
+  type: 'report';
+  /** Calls by service and action, counted by the same middleware the worker uses. */
+  calls: Record<string, number>;
+  processed: number;
+  lastDoneAt: number;
+}
+
+export type BaselineMessage = { type: 'ready'; at: number } | { type: 'progress'; processed: number; lastDoneAt: number } | BaselineReport;
+
+const calls: Record<string, number> = {};
+let processed = 0;
+let lastDoneAt = 0;
+
+const observe = (service: 'sqs' | 'dynamodb', action: string) => {
+  const key = `${service}:${action}`;
+  calls[key] = (calls[key] ?? 0) + 1;
+};
+
+function env(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is required`);
+  return v;
+}
+
+export const settings = {
+  queueUrl: env('QUEUE_URL'),
+  region: env('AWS_REGION'),
+  targetUrl: process.env.TARGET_URL ?? '',
+  table: process.env.PROGRESS_TABLE ?? '',
+};
+
+/** Counts every API call once, after the SDK's own retries, as the worker's metric does. */
+function counter(service: 'sqs' | 'dynamodb'): InitializeMiddleware<object, MetadataBearer> {
+  return (next, context) => async (args) => {
+    try {
+      return await next(args);
+    } finally {
+      observe(service, context.commandName ?? 'unknown');
+    }
+  };
+}
+
+const handler = () =>
+  new NodeHttpHandler({ requestTimeout: 30_000, connectionTimeout: 5000, throwOnRequestTimeout: true, httpAgent: new Agent({ keepAlive: true, maxSockets: 148 }) });
+
+/** Keep-alive clients like the worker's; endpoints from AWS_ENDPOINT_URL_SQS / _DYNAMODB as there. */
+export const sqs = new SQSClient({ region: settings.region, requestHandler: handler(), useQueueUrlAsEndpoint: false });
+export const dynamo = new DynamoDBClient({ region: settings.region, requestHandler: handler() });
+sqs.middlewareStack.add(counter('sqs'), { step: 'initialize', name: 'benchCallCounter' });
+dynamo.middlewareStack.add(counter('dynamodb'), { step: 'initialize', name: 'benchCallCounter' });
+
+export function done(count = 1): void {
+  processed += count;
+  lastDoneAt = Date.now();
+}
+
+const send = (m: BaselineMessage) => process.send?.(m);
+
+/** Tells the bench the consumer is polling, then reports progress until asked for the final counts. */
+export function announce(stop: () => Promise<void> | void): void {
+  send({ type: 'ready', at: Date.now() });
+  const timer = setInterval(() => send({ type: 'progress', processed, lastDoneAt }), 100);
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'report') send({ type: 'report', calls: { ...calls }, processed, lastDoneAt });
+  });
+  process.on('SIGTERM', () => {
+    clearInterval(timer);
+    Promise.resolve(stop())
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** The delivery contract of fifo-relay (same headers), so the demo app records baselines the same way. */
+export async function deliver(m: Message): Promise<boolean> {
+  const sourceId = m.Attributes?.MessageGroupId ?? '';
+  const seq = m.MessageAttributes?.seq?.StringValue ?? m.Attributes?.SequenceNumber ?? '';
+  const res = await fetch(settings.targetUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'idempotency-key': `${sourceId}:${seq}`,
+      'x-source-id': sourceId,
+      'x-message-id': m.MessageId ?? '',
+      'x-sequence': seq,
+      'x-attempt': m.Attributes?.ApproximateReceiveCount ?? '1',
+    },
+    body: m.Body ?? '',
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.text();
+  return res.status >= 200 && res.status < 300;
+}

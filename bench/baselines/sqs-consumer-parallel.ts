@@ -1,0 +1,28 @@
+/**
+ * Baseline (c): sqs-consumer with a plain handleMessage and batchSize 10 — the messages of a
+ * batch are handled in parallel, so on SQS (which may return several messages of one group in a
+ * batch) a source's messages can reach the app out of order.
+ */
+import { Consumer } from 'sqs-consumer';
+import type { Message } from '@aws-sdk/client-sqs';
+import { announce, deliver, done, settings, sqs } from './common';
+
+const consumer = Consumer.create({
+  queueUrl: settings.queueUrl,
+  sqs,
+  batchSize: 10,
+  waitTimeSeconds: 20,
+  visibilityTimeout: 30,
+  suppressFifoWarning: true,
+  messageAttributeNames: ['seq'],
+  messageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'SequenceNumber'],
+  handleMessage: async (m: Message) => {
+    if (!(await deliver(m))) throw new Error('app refused the message');
+    done();
+    return m;
+  },
+});
+consumer.on('error', () => undefined);
+consumer.on('processing_error', () => undefined);
+consumer.start();
+announce(() => consumer.stop({ abort: true }));

@@ -1,0 +1,154 @@
+import { median, slope } from './lib/stats';
+import { CONSUMERS, messagesOf, shapeOf, type ConsumerKind, type Scenario } from './scenarios';
+import type { RunResult } from './runner';
+
+export interface Target {
+  id: string;
+  text: string;
+  ok: boolean | null;
+  measured: string;
+}
+
+export interface GrowthTrend {
+  firstThirdMb: number;
+  lastThirdMb: number;
+  growthPct: number;
+  mbPer1000Messages: number;
+  samples: number;
+}
+
+/**
+ * Memory trend after warm-up: RSS samples taken while the second through last fifth of the
+ * messages were done, split in thirds by time; growth = median of the last third over the first.
+ */
+export function growthTrend(r: RunResult): GrowthTrend | null {
+  const warm = r.messages * 0.2;
+  const post = r.rss.filter((s) => s.done >= warm && s.done < r.messages);
+  if (post.length < 6) return null;
+  const third = Math.floor(post.length / 3);
+  const first = median(post.slice(0, third).map((s) => s.mb));
+  const last = median(post.slice(-third).map((s) => s.mb));
+  return {
+    firstThirdMb: first,
+    lastThirdMb: last,
+    growthPct: ((last - first) / first) * 100,
+    mbPer1000Messages: slope(post.map((s) => ({ x: s.done / 1000, y: s.mb }))),
+    samples: post.length,
+  };
+}
+
+const find = (results: RunResult[], s: string, c: ConsumerKind) => results.find((r) => r.scenario === s && r.consumer === c);
+const fmt = (n: number | null | undefined, digits = 0) =>
+  n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export function targets(results: RunResult[], maxConcurrentSources: number, scenarios: Scenario[]): Target[] {
+  const out: Target[] = [];
+  const relay = (s: string) => find(results, s, 'fifo-relay');
+  const s1 = scenarios.find((s) => s.id === 'S1');
+  const r1 = relay('S1');
+  const b1 = find(results, 'S1', 'sqs-consumer-batch');
+  const a1 = find(results, 'S1', 'bare-loop');
+  if (s1 && r1 && b1) {
+    const ratio = r1.msgsPerSec / b1.msgsPerSec;
+    out.push({ id: 'S1 vs (b)', text: 'S1 ≥ 5 × baseline (b)', ok: ratio >= 5, measured: `${fmt(ratio, 1)} × (${fmt(r1.msgsPerSec)} vs ${fmt(b1.msgsPerSec)} msgs/s)` });
+  }
+  if (s1 && r1 && a1) {
+    const design = Math.min(s1.sources, maxConcurrentSources) / (s1.latencyMs / 1000);
+    const ideal = Math.min(design, a1.msgsPerSec);
+    const share = r1.msgsPerSec / ideal;
+    out.push({
+      id: 'S1 vs ideal',
+      text: 'S1 ≥ 80% of min(sources, maxConcurrentSources) / latency, capped by (a)',
+      ok: share >= 0.8,
+      measured: `${fmt(share * 100)}% of ${fmt(ideal)} msgs/s (design bound ${fmt(design)}, (a) ${fmt(a1.msgsPerSec)})`,
+    });
+  }
+  const r2 = relay('S2');
+  const a2 = find(results, 'S2', 'bare-loop');
+  if (r2 && a2) {
+    const share = r2.msgsPerSec / a2.msgsPerSec;
+    out.push({ id: 'S2 vs (a)', text: 'S2 ≥ 80% of (a)', ok: share >= 0.8, measured: `${fmt(share * 100)}% (${fmt(r2.msgsPerSec)} vs ${fmt(a2.msgsPerSec)} msgs/s)` });
+  }
+  for (const s of ['S1', 'S2']) {
+    const r = relay(s);
+    if (r) out.push({ id: `${s} SQS`, text: `${s} SQS requests per message ≤ 0.35`, ok: r.sqsPerMessage <= 0.35, measured: `${fmt(r.sqsPerMessage, 3)} (${describeSqs(r)})` });
+  }
+  for (const r of results.filter((x) => x.consumer === 'fifo-relay')) {
+    out.push({
+      id: `${r.scenario} DDB`,
+      text: `${r.scenario} DynamoDB writes per message ≤ 1.05`,
+      ok: (r.ddbWritesPerMessage ?? 0) <= 1.05,
+      measured: `${fmt(r.ddbWritesPerMessage, 3)} (${fmt(r.ddbWrites)} writes, ${fmt(r.ddbReads)} reads)`,
+    });
+  }
+  const r3 = relay('S3');
+  if (r3) {
+    out.push({ id: 'S3 RSS', text: 'S3 peak RSS ≤ 200 MB', ok: r3.peakRssMb <= 200, measured: `${fmt(r3.peakRssMb, 1)} MB` });
+    const g = growthTrend(r3);
+    out.push({
+      id: 'S3 trend',
+      text: 'S3 no RSS growth trend after warm-up (last third ≤ first third + 10%)',
+      ok: g ? g.growthPct <= 10 : null,
+      measured: g ? `${fmt(g.firstThirdMb, 1)} → ${fmt(g.lastThirdMb, 1)} MB (${g.growthPct >= 0 ? '+' : ''}${fmt(g.growthPct, 1)}%), slope ${fmt(g.mbPer1000Messages, 2)} MB per 1,000 messages, ${g.samples} samples` : 'too few samples',
+    });
+  }
+  for (const r of results.filter((x) => x.consumer === 'fifo-relay')) {
+    out.push({ id: `${r.scenario} order`, text: `${r.scenario} fifo-relay order violations = 0, all delivered`, ok: r.orderViolations === 0 && r.complete, measured: `${r.orderViolations} violations, ${fmt(r.delivered)}/${fmt(r.messages)} delivered` });
+  }
+  return out;
+}
+
+function describeSqs(r: RunResult): string {
+  return Object.entries(r.sqsByAction)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+/** The printed table: one block per scenario, consumers side by side, then the targets. */
+export function renderTable(results: RunResult[], scenarios: Scenario[], tgts: Target[]): string {
+  const lines: string[] = [];
+  const cols = [
+    ['consumer', 27, false],
+    ['msgs/s', 8, true],
+    ['vs (a)', 7, true],
+    ['added p50/p99 ms', 17, true],
+    ['SQS/msg', 8, true],
+    ['DDB wr/msg', 11, true],
+    ['peak RSS MB', 12, true],
+    ['order viol.', 12, true],
+    ['CPU% c/sqs/ddb/app', 19, true],
+  ] as const;
+  const header = cols.map(([t, w, r]) => pad(t, w, r)).join(' ');
+  for (const s of scenarios) {
+    const rows = results.filter((r) => r.scenario === s.id);
+    if (rows.length === 0) continue;
+    lines.push('');
+    lines.push(`${s.id}  ${shapeOf(s)} — ${s.purpose}`);
+    lines.push(header);
+    const a = rows.find((r) => r.consumer === 'bare-loop');
+    for (const r of rows) {
+      const cells = [
+        CONSUMERS[r.consumer].label,
+        fmt(r.msgsPerSec),
+        a ? `${fmt((r.msgsPerSec / a.msgsPerSec) * 100)}%` : '–',
+        r.addedLatencyMs ? `${fmt(r.addedLatencyMs.p50, 1)} / ${fmt(r.addedLatencyMs.p99, 1)}` : '–',
+        fmt(r.sqsPerMessage, 3),
+        r.ddbWritesPerMessage === null ? '–' : fmt(r.ddbWritesPerMessage, 3),
+        fmt(r.peakRssMb, 1),
+        r.orderViolations === null ? '–' : fmt(r.orderViolations),
+        [r.cpuPct.consumer, r.cpuPct.sqs, r.cpuPct.ddb, r.cpuPct.harness].map((n) => fmt(n)).join('/'),
+      ];
+      lines.push(cells.map((c, i) => pad(c, cols[i]?.[1] ?? 0, cols[i]?.[2] ?? false)).join(' ') + (r.complete ? '' : `  (${fmt(r.delivered)}/${fmt(messagesOf(s))} in ${fmt(r.seconds, 1)} s)`));
+      for (const n of r.notes.filter((n) => !n.startsWith('stopped after'))) lines.push(`    note: ${n}`);
+    }
+  }
+  lines.push('');
+  lines.push('Targets');
+  for (const t of tgts) lines.push(`  ${t.ok === null ? '  ?  ' : t.ok ? 'PASS ' : 'SHORT'}  ${pad(t.text, 72)} ${t.measured}`);
+  return lines.join('\n');
+}

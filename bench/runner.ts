@@ -1,0 +1,315 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDemoApp, type DemoApp, type DeliveryRecord } from '../src/demo/app-server';
+import { judgeChaos } from '../chaos/checker';
+import type { BaselineMessage, BaselineReport } from './baselines/common';
+import { awsEnv, freshQueueAndTable, plan, queueDepth, sendAll, type Endpoints } from './lib/aws';
+import type { Built } from './lib/build';
+import { cpuSeconds, freePort, RssSampler, spawnNode, until, sleep, type Child } from './lib/processes';
+import { percentile, promSums } from './lib/stats';
+import { messagesOf, type ConsumerKind, type Scenario } from './scenarios';
+
+export interface RunContext {
+  ep: Endpoints;
+  /** Emulator processes, when known, for CPU accounting. */
+  emulatorPids: { sqs?: number; ddb?: number };
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+  built: Built;
+  logDir: string;
+  /** Baselines stop after this long even if unfinished; their rate is then taken over what they did. */
+  baselineSeconds: number;
+  /** fifo-relay must finish within this long or the run is reported incomplete. */
+  relaySeconds: number;
+  bareReceivers: number;
+  /** Extra environment for the worker (experiments: --relay-env KEY=VALUE). */
+  relayEnv: Record<string, string>;
+  /** node flags for the worker (e.g. --cpu-prof). */
+  relayNodeFlags: string[];
+  log(line: string): void;
+}
+
+export interface RunResult {
+  scenario: Scenario['id'];
+  consumer: ConsumerKind;
+  messages: number;
+  delivered: number;
+  complete: boolean;
+  /** From the consumer's start to its last message done. */
+  seconds: number;
+  msgsPerSec: number;
+  /** Per-source gap: app receives message k − (app answered message k−1 of that source); app time excluded. */
+  addedLatencyMs: { p50: number; p99: number; samples: number } | null;
+  sqsRequests: number;
+  sqsByAction: Record<string, number>;
+  sqsPerMessage: number;
+  ddbWrites: number;
+  ddbReads: number;
+  ddbWritesPerMessage: number | null;
+  peakRssMb: number;
+  /** CPU used while the consumer ran, as a share of one core (100 = one core busy), per process. */
+  cpuPct: { consumer: number; sqs: number; ddb: number; harness: number };
+  rss: Array<{ t: number; mb: number; done: number }>;
+  /** fifo-relay's V8 heap over the run, once a second (used, total, external), in MB. */
+  heap: Array<{ t: number; usedMb: number; totalMb: number; externalMb: number }>;
+  orderViolations: number | null;
+  duplicates: number | null;
+  exit: string;
+  preloadSeconds: number;
+  notes: string[];
+}
+
+const DDB_WRITES = new Set(['UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const DDB_READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
+
+/** Counts first successes as the app records them, incrementally. */
+class SuccessTracker {
+  private scanned = 0;
+  private readonly seen = new Set<string>();
+  lastAt = 0;
+  constructor(private readonly records: DeliveryRecord[]) {}
+  update(): number {
+    for (; this.scanned < this.records.length; this.scanned++) {
+      const r = this.records[this.scanned] as DeliveryRecord;
+      if (r.status < 200 || r.status >= 300 || this.seen.has(r.idempotencyKey)) continue;
+      this.seen.add(r.idempotencyKey);
+      this.lastAt = r.at;
+    }
+    return this.seen.size;
+  }
+}
+
+/** Time the app spent idle on a source that had a message waiting, per delivery after the first. */
+function perSourceGaps(records: readonly DeliveryRecord[], latencyMs: number): number[] {
+  const lastAt = new Map<string, number>();
+  const gaps: number[] = [];
+  for (const r of records) {
+    const prev = lastAt.get(r.sourceId);
+    if (prev !== undefined) gaps.push(Math.max(0, r.at - latencyMs - prev));
+    lastAt.set(r.sourceId, r.at);
+  }
+  return gaps;
+}
+
+function startedAtFromLog(file: string): number | undefined {
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.includes('"event":"started"')) continue;
+      const t = Date.parse((JSON.parse(line) as { time: string }).time);
+      if (Number.isFinite(t)) return t;
+    }
+  } catch {
+    // no log yet
+  }
+  return undefined;
+}
+
+interface Running {
+  child: Child;
+  t0: number;
+  /** Calls by "service:action". */
+  counts(): Promise<Record<string, number>>;
+  /** The worker's own heap figures (fifo-relay only), from /metrics. */
+  heap?: () => Promise<{ usedMb: number; totalMb: number; externalMb: number } | undefined>;
+  /** For consumers without an app: messages done so far and when the last one was. */
+  progress?: () => { processed: number; lastDoneAt: number };
+}
+
+async function startRelayProcess(ctx: RunContext, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
+  const port = await freePort();
+  const env = {
+    ...awsEnv(ctx.ep),
+    QUEUE_URL: queueUrl,
+    TARGET_URL: app.url,
+    PROGRESS_TABLE: table,
+    HTTP_PORT: String(port),
+    LOG_LEVEL: 'info',
+    ...ctx.relayEnv,
+  };
+  const child = spawnNode([...ctx.relayNodeFlags, ctx.built.worker], { env, logFile });
+  const base = `http://127.0.0.1:${port}`;
+  let readyAt = 0;
+  const ready = await until(
+    async () => {
+      if (child.child.exitCode !== null) throw new Error(`worker exited with code ${child.child.exitCode} before it was ready; see ${logFile}`);
+      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      if (ok) readyAt = Date.now();
+      return ok;
+    },
+    30_000,
+    10,
+  );
+  if (!ready) throw new Error(`worker not ready within 30 s; see ${logFile}`);
+  await sleep(50);
+  const t0 = startedAtFromLog(logFile) ?? readyAt;
+  return {
+    child,
+    t0,
+    heap: async () => {
+      try {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        const one = (name: string) => [...promSums(text, name, []).values()][0] ?? NaN;
+        const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+        return {
+          usedMb: mb(one('fifo_relay_nodejs_heap_size_used_bytes')),
+          totalMb: mb(one('fifo_relay_nodejs_heap_size_total_bytes')),
+          externalMb: mb(one('fifo_relay_nodejs_external_memory_bytes')),
+        };
+      } catch {
+        return undefined;
+      }
+    },
+    counts: async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const sums = promSums(text, 'fifo_relay_aws_requests_total', ['service', 'action']);
+      return Object.fromEntries(sums);
+    },
+  };
+}
+
+async function startBaselineProcess(ctx: RunContext, kind: Exclude<ConsumerKind, 'fifo-relay'>, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
+  const env = { ...awsEnv(ctx.ep), QUEUE_URL: queueUrl, TARGET_URL: app.url, PROGRESS_TABLE: table, BARE_RECEIVERS: String(ctx.bareReceivers) };
+  const child = spawnNode([ctx.built.baseline(kind)], { env, logFile, ipc: true });
+  let progress = { processed: 0, lastDoneAt: 0 };
+  let pendingReport: ((r: BaselineReport) => void) | undefined;
+  const readyAt = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} not ready within 30 s; see ${logFile}`)), 30_000);
+    child.child.on('message', (m: BaselineMessage) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m.at);
+      } else if (m.type === 'progress') progress = { processed: m.processed, lastDoneAt: m.lastDoneAt };
+      else if (m.type === 'report') pendingReport?.(m);
+    });
+    child.child.once('exit', (code) => reject(new Error(`${kind} exited with code ${code}; see ${logFile}`)));
+  });
+  const t0 = await readyAt;
+  return {
+    child,
+    t0,
+    progress: () => progress,
+    counts: () =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${kind} did not report its counts`)), 5000);
+        pendingReport = (r) => {
+          clearTimeout(timer);
+          progress = { processed: r.processed, lastDoneAt: r.lastDoneAt };
+          const calls: Record<string, number> = {};
+          for (const [k, v] of Object.entries(r.calls)) calls[k] = v;
+          resolve(calls);
+        };
+        child.child.send({ type: 'report' });
+      }),
+  };
+}
+
+/** One consumer through one scenario on a fresh queue and table, preloaded before it starts. */
+export async function runOne(ctx: RunContext, scenario: Scenario, consumer: ConsumerKind): Promise<RunResult> {
+  const messages = messagesOf(scenario);
+  const notes: string[] = [];
+  const { queueUrl, table } = await freshQueueAndTable(ctx.sqs, ctx.dynamo, `bench-${scenario.id.toLowerCase()}-${consumer}`);
+  const sent = plan(scenario.sources, scenario.perSource);
+  const loadStart = Date.now();
+  await sendAll(ctx.sqs, queueUrl, sent);
+  const preloadSeconds = (Date.now() - loadStart) / 1000;
+  const loaded = await queueDepth(ctx.sqs, queueUrl);
+  if (loaded.visible !== messages) throw new Error(`preload: ${loaded.visible} visible messages, expected ${messages}`);
+
+  const app = await startDemoApp({ latencyMs: scenario.latencyMs });
+  const logFile = join(ctx.logDir, `${scenario.purpose === 'warm-up' ? 'warmup' : scenario.id}-${consumer}.log`);
+  const tracker = new SuccessTracker(app.records);
+  let running: Running | undefined;
+  try {
+    running = consumer === 'fifo-relay' ? await startRelayProcess(ctx, queueUrl, table, app, logFile) : await startBaselineProcess(ctx, consumer, queueUrl, table, app, logFile);
+    const r = running;
+    const usesApp = consumer !== 'bare-loop';
+    const doneCount = () => (usesApp ? tracker.update() : (r.progress?.().processed ?? 0));
+    const sampler = new RssSampler(r.child.pid, 100, doneCount);
+    const cpuNow = () => ({
+      consumer: cpuSeconds(r.child.pid),
+      sqs: ctx.emulatorPids.sqs ? cpuSeconds(ctx.emulatorPids.sqs) : NaN,
+      ddb: ctx.emulatorPids.ddb ? cpuSeconds(ctx.emulatorPids.ddb) : NaN,
+      harness: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      at: Date.now(),
+    });
+    const cpu0 = cpuNow();
+    const heap: RunResult['heap'] = [];
+    const heapTimer = r.heap
+      ? setInterval(() => {
+          void r.heap?.().then((h) => h && heap.push({ t: Date.now() - r.t0, ...h }));
+        }, 1000)
+      : undefined;
+    const limitSeconds = consumer === 'fifo-relay' ? ctx.relaySeconds : ctx.baselineSeconds;
+    const complete = await until(() => doneCount() >= messages, limitSeconds * 1000 + Math.max(0, r.t0 - Date.now()), 10);
+    const cpu1 = cpuNow();
+    clearInterval(heapTimer);
+    const delivered = doneCount();
+    const t1 = usesApp ? tracker.lastAt : (r.progress?.().lastDoneAt ?? Date.now());
+    if (complete) {
+      // Let the last deletes land so their requests are counted.
+      if (!(await until(async () => {
+        const d = await queueDepth(ctx.sqs, queueUrl);
+        return d.visible + d.inFlight === 0;
+      }, 5000, 20))) notes.push('queue not empty 5 s after the last delivery');
+    } else {
+      notes.push(`stopped after ${limitSeconds} s with ${delivered.toLocaleString('en-US')}/${messages.toLocaleString('en-US')} done; rate over what it did`);
+    }
+    const counts = await r.counts();
+    sampler.stop();
+    const exit = await r.child.stop(15_000);
+    const exitText = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    if (consumer === 'fifo-relay' && exit.code !== 0) notes.push(`worker exited with ${exitText} after SIGTERM`);
+
+    const sqsByAction: Record<string, number> = {};
+    let sqsRequests = 0;
+    let ddbWrites = 0;
+    let ddbReads = 0;
+    for (const [key, n] of Object.entries(counts)) {
+      const [service, action] = key.split(':') as [string, string];
+      if (service === 'sqs') {
+        sqsRequests += n;
+        const short = action.replace(/Command$/, '');
+        sqsByAction[short] = (sqsByAction[short] ?? 0) + n;
+      } else if (DDB_WRITES.has(action)) ddbWrites += n;
+      else if (DDB_READS.has(action)) ddbReads += n;
+    }
+    const seconds = Math.max(0.001, (t1 - r.t0) / 1000);
+    const gaps = usesApp ? perSourceGaps(app.records, scenario.latencyMs) : [];
+    const verdict = usesApp ? judgeChaos(sent, app.records, { kills: [], maxCallMs: 10_000 }) : undefined;
+    if (verdict && verdict.outOfTurn.length > 0) notes.push(`${verdict.outOfTurn.length} calls before their predecessor succeeded`);
+    return {
+      scenario: scenario.id,
+      consumer,
+      messages,
+      delivered,
+      complete,
+      seconds,
+      msgsPerSec: delivered / seconds,
+      addedLatencyMs: gaps.length > 0 ? { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length } : null,
+      sqsRequests,
+      sqsByAction,
+      sqsPerMessage: sqsRequests / Math.max(1, delivered),
+      ddbWrites,
+      ddbReads,
+      ddbWritesPerMessage: consumer.startsWith('sqs-consumer') ? null : ddbWrites / Math.max(1, delivered),
+      peakRssMb: sampler.peak / 2 ** 20,
+      cpuPct: (() => {
+        const wall = Math.max(0.001, (cpu1.at - cpu0.at) / 1000);
+        const pct = (k: 'consumer' | 'sqs' | 'ddb' | 'harness') => Math.round(((cpu1[k] - cpu0[k]) / wall) * 100);
+        return { consumer: pct('consumer'), sqs: pct('sqs'), ddb: pct('ddb'), harness: pct('harness') };
+      })(),
+      rss: sampler.samples.map((s) => ({ t: s.t - r.t0, mb: Math.round((s.rss / 2 ** 20) * 10) / 10, done: s.progress })),
+      heap,
+      orderViolations: verdict ? verdict.orderViolations.length : null,
+      duplicates: verdict ? verdict.duplicates.length : null,
+      exit: exitText,
+      preloadSeconds,
+      notes,
+    };
+  } finally {
+    if (running) await running.child.kill9();
+    await app.close();
+  }
+}
