@@ -12,6 +12,8 @@ export interface Target {
 export interface GrowthTrend {
   firstThirdMb: number;
   lastThirdMb: number;
+  /** Lowest V8 heap in use in the first and last third (what survives collection; a leak lifts it). */
+  heapFloorMb: { first: number; last: number } | null;
   growthPct: number;
   mbPer1000Messages: number;
   samples: number;
@@ -28,9 +30,16 @@ export function growthTrend(r: RunResult): GrowthTrend | null {
   const third = Math.floor(post.length / 3);
   const first = median(post.slice(0, third).map((s) => s.mb));
   const last = median(post.slice(-third).map((s) => s.mb));
+  const tFrom = (post[0] as { t: number }).t;
+  const tTo = (post[post.length - 1] as { t: number }).t;
+  const span = (tTo - tFrom) / 3;
+  const heapIn = (a: number, b: number) => r.heap.filter((h) => h.t >= a && h.t <= b).map((h) => h.usedMb);
+  const hFirst = heapIn(tFrom, tFrom + span);
+  const hLast = heapIn(tTo - span, tTo);
   return {
     firstThirdMb: first,
     lastThirdMb: last,
+    heapFloorMb: hFirst.length > 0 && hLast.length > 0 ? { first: Math.min(...hFirst), last: Math.min(...hLast) } : null,
     growthPct: ((last - first) / first) * 100,
     mbPer1000Messages: slope(post.map((s) => ({ x: s.done / 1000, y: s.mb }))),
     samples: post.length,
@@ -89,7 +98,10 @@ export function targets(results: RunResult[], maxConcurrentSources: number, scen
       id: 'S3 trend',
       text: 'S3 no RSS growth trend after warm-up (last third ≤ first third + 10%)',
       ok: g ? g.growthPct <= 10 : null,
-      measured: g ? `${fmt(g.firstThirdMb, 1)} → ${fmt(g.lastThirdMb, 1)} MB (${g.growthPct >= 0 ? '+' : ''}${fmt(g.growthPct, 1)}%), slope ${fmt(g.mbPer1000Messages, 2)} MB per 1,000 messages, ${g.samples} samples` : 'too few samples',
+      measured: g
+        ? `${fmt(g.firstThirdMb, 1)} → ${fmt(g.lastThirdMb, 1)} MB (${g.growthPct >= 0 ? '+' : ''}${fmt(g.growthPct, 1)}%), ${fmt(g.mbPer1000Messages, 2)} MB per 1,000 messages` +
+          (g.heapFloorMb ? `; heap in use ${fmt(g.heapFloorMb.first, 1)} → ${fmt(g.heapFloorMb.last, 1)} MB` : '')
+        : 'too few samples',
     });
   }
   for (const r of results.filter((x) => x.consumer === 'fifo-relay')) {
@@ -121,6 +133,7 @@ export function renderTable(results: RunResult[], scenarios: Scenario[], tgts: T
     ['DDB wr/msg', 11, true],
     ['peak RSS MB', 12, true],
     ['order viol.', 12, true],
+    ['CPU ms/msg', 10, true],
     ['CPU% c/sqs/ddb/app', 19, true],
   ] as const;
   const header = cols.map(([t, w, r]) => pad(t, w, r)).join(' ');
@@ -141,9 +154,18 @@ export function renderTable(results: RunResult[], scenarios: Scenario[], tgts: T
         r.ddbWritesPerMessage === null ? '–' : fmt(r.ddbWritesPerMessage, 3),
         fmt(r.peakRssMb, 1),
         r.orderViolations === null ? '–' : fmt(r.orderViolations),
+        fmt(r.cpuMsPerMessage, 2),
         [r.cpuPct.consumer, r.cpuPct.sqs, r.cpuPct.ddb, r.cpuPct.harness].map((n) => fmt(n)).join('/'),
       ];
       lines.push(cells.map((c, i) => pad(c, cols[i]?.[1] ?? 0, cols[i]?.[2] ?? false)).join(' ') + (r.complete ? '' : `  (${fmt(r.delivered)}/${fmt(messagesOf(s))} in ${fmt(r.seconds, 1)} s)`));
+      if (r.repeats) lines.push(`    ${r.repeats.length} runs: ${r.repeats.map((x) => fmt(x)).join(', ')} msgs/s (median shown)`);
+      if (r.gapParts) {
+        const g = r.gapParts;
+        lines.push(
+          `    added latency split (p50/p99 ms): app answer → worker's "delivered" log ${fmt(g.answerToDeliveredLog.p50)}/${fmt(g.answerToDeliveredLog.p99)}, ` +
+            `→ app receives the source's next ${fmt(g.deliveredLogToNextArrival.p50)}/${fmt(g.deliveredLogToNextArrival.p99)}; app call as the worker times it ${fmt(g.appCallAsSeenByWorker.p50)}/${fmt(g.appCallAsSeenByWorker.p99)}`,
+        );
+      }
       for (const n of r.notes.filter((n) => !n.startsWith('stopped after'))) lines.push(`    note: ${n}`);
     }
   }

@@ -6,7 +6,7 @@ import { startDemoApp, type DemoApp, type DeliveryRecord } from '../src/demo/app
 import { judgeChaos } from '../chaos/checker';
 import type { BaselineMessage, BaselineReport } from './baselines/common';
 import { awsEnv, freshQueueAndTable, plan, queueDepth, sendAll, type Endpoints } from './lib/aws';
-import type { Built } from './lib/build';
+import { projectRoot, type Built } from './lib/build';
 import { cpuSeconds, freePort, RssSampler, spawnNode, until, sleep, type Child } from './lib/processes';
 import { percentile, promSums } from './lib/stats';
 import { messagesOf, type ConsumerKind, type Scenario } from './scenarios';
@@ -26,8 +26,8 @@ export interface RunContext {
   bareReceivers: number;
   /** Extra environment for the worker (experiments: --relay-env KEY=VALUE). */
   relayEnv: Record<string, string>;
-  /** node flags for the worker (e.g. --cpu-prof). */
-  relayNodeFlags: string[];
+  /** When set, every consumer process runs with --cpu-prof and writes <scenario>-<consumer>.cpuprofile here. */
+  cpuProfileDir?: string;
   log(line: string): void;
 }
 
@@ -42,6 +42,16 @@ export interface RunResult {
   msgsPerSec: number;
   /** Per-source gap: app receives message k − (app answered message k−1 of that source); app time excluded. */
   addedLatencyMs: { p50: number; p99: number; samples: number } | null;
+  /** fifo-relay only: the added latency split with the worker's log lines (ms). */
+  gapParts: {
+    answerToDeliveredLog: { p50: number; p99: number };
+    deliveredLogToNextArrival: { p50: number; p99: number };
+    appCallAsSeenByWorker: { p50: number; p99: number };
+  } | null;
+  /** When a run was repeated: every run's msgs/s; the figures above are those of the median run. */
+  repeats?: number[];
+  /** The worker's environment beyond queue, table and endpoints (image flags, --relay-env). */
+  workerEnv?: Record<string, string>;
   sqsRequests: number;
   sqsByAction: Record<string, number>;
   sqsPerMessage: number;
@@ -51,6 +61,8 @@ export interface RunResult {
   peakRssMb: number;
   /** CPU used while the consumer ran, as a share of one core (100 = one core busy), per process. */
   cpuPct: { consumer: number; sqs: number; ddb: number; harness: number };
+  /** CPU time of the consumer process per message done, in ms. */
+  cpuMsPerMessage: number;
   rss: Array<{ t: number; mb: number; done: number }>;
   /** fifo-relay's V8 heap over the run, once a second (used, total, external), in MB. */
   heap: Array<{ t: number; usedMb: number; totalMb: number; externalMb: number }>;
@@ -93,6 +105,67 @@ function perSourceGaps(records: readonly DeliveryRecord[], latencyMs: number): n
   return gaps;
 }
 
+/**
+ * NODE_ENV and NODE_OPTIONS the image's runtime stage sets (Dockerfile ENV), so the worker runs
+ * here with the flags it runs with in production.
+ */
+export function imageEnv(dockerfile = join(projectRoot, 'Dockerfile')): Record<string, string> {
+  try {
+    const text = readFileSync(dockerfile, 'utf8').replace(/\\\r?\n/g, ' ');
+    const runtime = text.slice(text.lastIndexOf('\nFROM ') + 1);
+    const env: Record<string, string> = {};
+    for (const m of runtime.matchAll(/\b(NODE_ENV|NODE_OPTIONS)=("([^"]*)"|(\S+))/g)) env[m[1] as string] = m[3] ?? m[4] ?? '';
+    return env;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Splits the per-source gap of fifo-relay with its own log lines: from the app's answer to the
+ * worker's "delivered" line (the ledger write), and from there to the app receiving the source's
+ * next message (delete, SQS handing out the group again, the lane starting).
+ */
+function gapParts(logFile: string, records: readonly DeliveryRecord[], latencyMs: number): RunResult['gapParts'] {
+  const firstAt = new Map<string, number>();
+  const bySource = new Map<string, Array<{ seq: number; at: number }>>();
+  for (const r of records) {
+    const key = `${r.sourceId}:${r.seq}`;
+    if (r.status < 200 || r.status >= 300 || firstAt.has(key)) continue;
+    firstAt.set(key, r.at);
+    const list = bySource.get(r.sourceId) ?? [];
+    list.push({ seq: Number(r.seq), at: r.at });
+    bySource.set(r.sourceId, list);
+  }
+  const nextArrival = new Map<string, number>();
+  for (const [source, list] of bySource) {
+    for (let i = 0; i + 1 < list.length; i++) nextArrival.set(`${source}:${(list[i] as { seq: number }).seq}`, (list[i + 1] as { at: number }).at - latencyMs);
+  }
+  const ledger: number[] = [];
+  const after: number[] = [];
+  const appCall: number[] = [];
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return null;
+  }
+  for (const line of text.split('\n')) {
+    if (!line.includes('"event":"delivered"')) continue;
+    const e = JSON.parse(line) as { time: string; sourceId: string; seq: string; durationMs: number };
+    const key = `${e.sourceId}:${e.seq}`;
+    const t = Date.parse(e.time);
+    const answered = firstAt.get(key);
+    if (answered !== undefined) ledger.push(Math.max(0, t - answered));
+    const next = nextArrival.get(key);
+    if (next !== undefined) after.push(Math.max(0, next - t));
+    appCall.push(e.durationMs);
+  }
+  if (ledger.length === 0) return null;
+  const p = (v: number[]) => ({ p50: percentile(v, 50), p99: percentile(v, 99) });
+  return { answerToDeliveredLog: p(ledger), deliveredLogToNextArrival: p(after), appCallAsSeenByWorker: p(appCall) };
+}
+
 function startedAtFromLog(file: string): number | undefined {
   try {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -104,6 +177,12 @@ function startedAtFromLog(file: string): number | undefined {
     // no log yet
   }
   return undefined;
+}
+
+function profFlags(ctx: RunContext, logFile: string): string[] {
+  if (!ctx.cpuProfileDir) return [];
+  const name = logFile.split('/').pop()?.replace(/\.log$/, '') ?? 'consumer';
+  return ['--cpu-prof', `--cpu-prof-dir=${ctx.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
 interface Running {
@@ -120,6 +199,7 @@ interface Running {
 async function startRelayProcess(ctx: RunContext, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
   const port = await freePort();
   const env = {
+    ...imageEnv(),
     ...awsEnv(ctx.ep),
     QUEUE_URL: queueUrl,
     TARGET_URL: app.url,
@@ -128,7 +208,7 @@ async function startRelayProcess(ctx: RunContext, queueUrl: string, table: strin
     LOG_LEVEL: 'info',
     ...ctx.relayEnv,
   };
-  const child = spawnNode([...ctx.relayNodeFlags, ctx.built.worker], { env, logFile });
+  const child = spawnNode([...profFlags(ctx, logFile), ctx.built.worker], { env, logFile });
   const base = `http://127.0.0.1:${port}`;
   let readyAt = 0;
   const ready = await until(
@@ -171,7 +251,7 @@ async function startRelayProcess(ctx: RunContext, queueUrl: string, table: strin
 
 async function startBaselineProcess(ctx: RunContext, kind: Exclude<ConsumerKind, 'fifo-relay'>, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
   const env = { ...awsEnv(ctx.ep), QUEUE_URL: queueUrl, TARGET_URL: app.url, PROGRESS_TABLE: table, BARE_RECEIVERS: String(ctx.bareReceivers) };
-  const child = spawnNode([ctx.built.baseline(kind)], { env, logFile, ipc: true });
+  const child = spawnNode([...profFlags(ctx, logFile), ctx.built.baseline(kind)], { env, logFile, ipc: true });
   let progress = { processed: 0, lastDoneAt: 0 };
   let pendingReport: ((r: BaselineReport) => void) | undefined;
   const readyAt = new Promise<number>((resolve, reject) => {
@@ -205,6 +285,8 @@ async function startBaselineProcess(ctx: RunContext, kind: Exclude<ConsumerKind,
   };
 }
 
+let runCounter = 0;
+
 /** One consumer through one scenario on a fresh queue and table, preloaded before it starts. */
 export async function runOne(ctx: RunContext, scenario: Scenario, consumer: ConsumerKind): Promise<RunResult> {
   const messages = messagesOf(scenario);
@@ -218,7 +300,8 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
   if (loaded.visible !== messages) throw new Error(`preload: ${loaded.visible} visible messages, expected ${messages}`);
 
   const app = await startDemoApp({ latencyMs: scenario.latencyMs });
-  const logFile = join(ctx.logDir, `${scenario.purpose === 'warm-up' ? 'warmup' : scenario.id}-${consumer}.log`);
+  // One file per run: a repeated run must not read the previous run's lines.
+  const logFile = join(ctx.logDir, `${scenario.purpose === 'warm-up' ? 'warmup' : scenario.id}-${consumer}-${++runCounter}.log`);
   const tracker = new SuccessTracker(app.records);
   let running: Running | undefined;
   try {
@@ -287,6 +370,8 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
       complete,
       seconds,
       msgsPerSec: delivered / seconds,
+      gapParts: consumer === 'fifo-relay' ? gapParts(logFile, app.records, scenario.latencyMs) : null,
+      ...(consumer === 'fifo-relay' ? { workerEnv: { ...imageEnv(), ...ctx.relayEnv } } : {}),
       addedLatencyMs: gaps.length > 0 ? { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length } : null,
       sqsRequests,
       sqsByAction,
@@ -295,6 +380,7 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
       ddbReads,
       ddbWritesPerMessage: consumer.startsWith('sqs-consumer') ? null : ddbWrites / Math.max(1, delivered),
       peakRssMb: sampler.peak / 2 ** 20,
+      cpuMsPerMessage: ((cpu1.consumer - cpu0.consumer) * 1000) / Math.max(1, delivered),
       cpuPct: (() => {
         const wall = Math.max(0.001, (cpu1.at - cpu0.at) / 1000);
         const pct = (k: 'consumer' | 'sqs' | 'ddb' | 'harness') => Math.round(((cpu1[k] - cpu0[k]) / wall) * 100);
