@@ -12,8 +12,11 @@ COPY src ./src
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
+# A 16 MB young generation lowers peak resident memory under load (benchmark S3: 196.5 MB
+# against 298.6 MB) at no measured cost in throughput; the old-space cap belongs to the
+# deployment, sized to its memory (the CDK app sets 60% of the task's).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=16"
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only: a runtime import hiding in devDependencies fails here, and in the

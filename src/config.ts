@@ -95,7 +95,7 @@ const schema = {
   receiveConcurrency: {
     doc: 'How many ReceiveMessage long polls may be open at once while there is room for more sources.',
     format: intRange(1, 20),
-    default: 2,
+    default: 4,
     env: 'RECEIVE_CONCURRENCY',
   },
   receiveWaitSeconds: {

@@ -66,6 +66,9 @@ export class RelayService extends Construct {
         AWS_REGION: region,
         EMF_NAMESPACE,
         SHUTDOWN_GRACE_SECONDS: String(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+        // A heap cap sized to the task keeps V8 from growing lazily toward the host's memory;
+        // 60% leaves room for buffers, sockets and held message bodies outside the JS heap.
+        NODE_OPTIONS: `--enable-source-maps --max-semi-space-size=16 --max-old-space-size=${Math.floor(props.memoryMiB * 0.6)}`,
         ...props.workerEnv,
       },
       secrets: { TARGET_AUTH_HEADER: ecs.Secret.fromSecretsManager(secret) },

@@ -19,15 +19,18 @@ export const EMULATOR_REGION = 'us-east-1';
 
 const projectRoot = resolve(__dirname, '..', '..');
 
+/** Closing stdin is the stop signal both launchers watch; SIGTERM, then SIGKILL, if that is not enough. */
 function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
+    const force = setTimeout(() => child.kill('SIGKILL'), 6000);
     child.once('exit', () => {
+      clearTimeout(term);
       clearTimeout(force);
       done();
     });
-    child.kill('SIGTERM');
+    child.stdin?.end();
   });
 }
 
@@ -82,9 +85,12 @@ export async function startDynamoEmulator(): Promise<Emulator> {
   const port = await freePort();
   const { jar, lib } = dynamoLocalJar();
   const scratch = mkdtempSync(join(tmpdir(), 'fifo-relay-ddb-'));
-  const child = spawn('java', [`-Djava.library.path=${lib}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)], {
+  // Java does not notice its parent dying. A shell holds our pipe open and kills java when it
+  // closes, however this process ends (even kill -9), so no emulator is ever left behind.
+  const java = ['java', `-Djava.library.path=${lib}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)];
+  const child = spawn('sh', ['-c', '"$@" & pid=$!; cat >/dev/null; kill $pid 2>/dev/null; wait $pid', 'dynamodb-local', ...java], {
     cwd: scratch,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

@@ -161,8 +161,10 @@ describe('service stack (one region, default context)', () => {
 
   it('sets only real worker settings in the container environment, including every required one', () => {
     const env = environmentOf(t);
-    const known = new Set(describeConfig().map((c) => c.env));
+    // Worker settings from the schema, plus node's own flags (the heap sized to the task).
+    const known = new Set([...describeConfig().map((c) => c.env), 'NODE_OPTIONS']);
     for (const name of Object.keys(env)) expect(known).toContain(name);
+    expect(env.NODE_OPTIONS).toContain('--max-old-space-size=614');
     expect(env).toMatchObject({
       QUEUE_URL: `\${${queueId}}`,
       PROGRESS_TABLE: 'fifo-relay-progress',
