@@ -1,3 +1,4 @@
+import type { ConsumerOptions } from 'sqs-consumer';
 import { Agent } from 'node:http';
 import { SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -100,3 +101,15 @@ export async function deliver(m: Message): Promise<boolean> {
   await res.text();
   return res.status >= 200 && res.status < 300;
 }
+
+/** The sqs-consumer settings both sqs-consumer baselines share; they differ only in the handler. */
+export const sqsConsumerOptions: Omit<ConsumerOptions, 'handleMessage' | 'handleMessageBatch'> = {
+  queueUrl: settings.queueUrl,
+  sqs,
+  batchSize: 10,
+  waitTimeSeconds: 20,
+  visibilityTimeout: 30,
+  suppressFifoWarning: true,
+  messageAttributeNames: ['seq'],
+  messageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'SequenceNumber'],
+};

@@ -5,17 +5,10 @@
  */
 import { Consumer } from 'sqs-consumer';
 import type { Message } from '@aws-sdk/client-sqs';
-import { announce, deliver, done, settings, sqs } from './common';
+import { announce, deliver, done, sqsConsumerOptions } from './common';
 
 const consumer = Consumer.create({
-  queueUrl: settings.queueUrl,
-  sqs,
-  batchSize: 10,
-  waitTimeSeconds: 20,
-  visibilityTimeout: 30,
-  suppressFifoWarning: true,
-  messageAttributeNames: ['seq'],
-  messageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'SequenceNumber'],
+  ...sqsConsumerOptions,
   handleMessageBatch: async (messages: Message[]) => {
     const acked: Message[] = [];
     for (const m of messages) {
