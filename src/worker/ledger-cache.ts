@@ -24,8 +24,4 @@ export class LedgerCache {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
