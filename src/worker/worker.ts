@@ -123,7 +123,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   stats(): WorkerStats {
-    this.pruneRetrying();
     const now = this.now();
     let oldest = 0;
     for (const r of this.retrying.values()) oldest = Math.max(oldest, (now - r.since) / 1000);
@@ -138,7 +137,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
   retryingHeads(): RetryingHead[] {
-    this.pruneRetrying();
     return [...this.retrying.values()].sort((a, b) => a.since - b.since);
   }
 
@@ -271,7 +269,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     };
   }
 
-  /** Drops retry entries whose head has surely been taken over by another task or finished there. */
+  /**
+   * Drops retry entries whose head has surely been taken over by another task or finished there.
+   * Runs on its own timer only: every gauge reads stats() at each scrape, and pruning there
+   * walked the whole map once per gauge.
+   */
   private pruneRetrying(): void {
     const staleAfter = 2 * this.opts.visibilityTimeoutSeconds * 1000;
     const now = this.now();
