@@ -16,7 +16,7 @@ interface Stored {
   handle?: string;
 }
 
-export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:mem.fifo';
+export const QUEUE_ID = 'arn:aws:sqs:us-east-1:000000000000:mem.fifo@1700000000';
 
 /**
  * SQS FIFO semantics the worker relies on, in memory: a group is withheld while any of its
