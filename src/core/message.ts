@@ -46,6 +46,8 @@ export interface RelayMessage {
   receiveCount: number;
   /** ApproximateFirstReceiveTimestamp (ms), shared by every task that sees the message. */
   firstReceivedAt: number;
+  /** SentTimestamp (ms): SQS deletes the message once the queue's retention has passed since then. */
+  sentAt: number;
 }
 
 export type InvalidReason =
@@ -66,6 +68,7 @@ export interface InvalidMessage {
   detail: string;
   receiveCount: number;
   firstReceivedAt: number;
+  sentAt: number;
 }
 
 export type ParseResult = { ok: true; message: RelayMessage } | { ok: false; invalid: InvalidMessage };
@@ -102,6 +105,7 @@ export function parseMessage(raw: RawMessage, queueId: string): ParseResult {
     sourceId: attrs.MessageGroupId,
     receiveCount: toInt(attrs.ApproximateReceiveCount, 1),
     firstReceivedAt: toInt(attrs.ApproximateFirstReceiveTimestamp, 0),
+    sentAt: toInt(attrs.SentTimestamp, 0),
   };
   if (!raw.MessageId) return invalid(base, 'missing-message-id', 'SQS returned a message without MessageId');
   if (!raw.ReceiptHandle) return invalid(base, 'missing-receipt-handle', 'SQS returned a message without ReceiptHandle');
@@ -144,6 +148,7 @@ export function parseMessage(raw: RawMessage, queueId: string): ParseResult {
       contentType,
       receiveCount: base.receiveCount,
       firstReceivedAt: base.firstReceivedAt,
+      sentAt: base.sentAt,
     },
   };
 }

@@ -6,7 +6,7 @@ const raw = (over: Partial<RawMessage> = {}, attrs: Record<string, string> = {})
   MessageId: 'm-1',
   ReceiptHandle: 'rh-1',
   Body: '{"a":1}',
-  Attributes: { MessageGroupId: 'src-1', SequenceNumber: '18849496460467696128', ApproximateReceiveCount: '3', ApproximateFirstReceiveTimestamp: '1700000000000', ...attrs },
+  Attributes: { MessageGroupId: 'src-1', SequenceNumber: '18849496460467696128', ApproximateReceiveCount: '3', ApproximateFirstReceiveTimestamp: '1700000000000', SentTimestamp: '1699999999000', ...attrs },
   ...over,
 });
 
@@ -16,7 +16,7 @@ describe('parseMessage', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.message.seq).toMatchObject({ kind: 'producer', value: 42n, text: '42', sqs: 18849496460467696128n, queueId: ARN });
-    expect(r.message).toMatchObject({ sourceId: 'src-1', receiveCount: 3, firstReceivedAt: 1700000000000, contentType: 'application/json', body: '{"a":1}' });
+    expect(r.message).toMatchObject({ sourceId: 'src-1', receiveCount: 3, firstReceivedAt: 1700000000000, sentAt: 1699999999000, contentType: 'application/json', body: '{"a":1}' });
     expect(idempotencyKey(r.message)).toBe('src-1:42');
   });
 
