@@ -5,9 +5,10 @@ import type { Construct } from 'constructs';
 /** The sparse index the operator's `status` command lists failing sources from. */
 export const STUCK_INDEX_NAME = 'stuck-by-since';
 
-/** The ledger's key schema; the worker's adapters depend on these names. */
+/** One item collection per source (ledger, journal, audit): see src/adapters/table-keys.ts. */
 export const PROGRESS_TABLE_KEYS: Pick<dynamodb.TablePropsV2, 'partitionKey' | 'sortKey'> = {
-  partitionKey: { name: 'sourceId', type: dynamodb.AttributeType.STRING },
+  partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+  sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
 };
 
 /**
