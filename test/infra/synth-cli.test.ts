@@ -26,9 +26,12 @@ function synth(out: string, context: string[]) {
     cwd: infraDir,
     env: credentialFreeEnv(),
     encoding: 'utf8',
-    timeout: 90_000,
+    // A synth takes 35-55 s alone on a 2-CPU machine and much longer beside the rest of the suite.
+    timeout: 240_000,
   });
 }
+
+const SYNTH_TEST_TIMEOUT = 300_000;
 
 const deployable = ['-c', 'imageUri=public.ecr.aws/example/fifo-relay:1.0.0', '-c', 'targetUrl=https://app.example.com/events'];
 
@@ -53,11 +56,11 @@ describe('cdk synth (the CLI, as CI runs it)', () => {
     const printed = `${result.stdout}\n${result.stderr}`;
     if (name.includes('dry run')) expect(printed).toMatch(/WARNING context imageUri and targetUrl not set \(dryRun=true\)[\s\S]*FifoRelay-Service-us-east-1/);
     else expect(printed).not.toMatch(/placeholder|not set/);
-  });
+  }, SYNTH_TEST_TIMEOUT);
 
   it('fails without the image and the app URL, saying which to set', () => {
     const result = synth(out, []);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('context imageUri and targetUrl must be set (or set dryRun=true');
-  });
+  }, SYNTH_TEST_TIMEOUT);
 });
