@@ -25,6 +25,10 @@ function requiredUrl(name: string) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`must be an http(s) URL (set ${name})`);
     }
+    // The URL is logged at start; credentials belong in TARGET_AUTH_HEADER, which never is.
+    if (url.username !== '' || url.password !== '') {
+      throw new Error(`must not carry credentials (user:password@); use TARGET_AUTH_HEADER (set ${name})`);
+    }
   };
 }
 
@@ -66,6 +70,8 @@ const schema = {
     format: requiredUrl('TARGET_URL'),
     default: '',
     env: 'TARGET_URL',
+    // Keeps a refused URL (which may hold credentials) out of the error message.
+    sensitive: true,
   },
   targetAuthHeader: {
     doc: 'Value of the Authorization header sent to the app (for example "Bearer …"); empty sends none. Never logged.',

@@ -62,6 +62,13 @@ describe('loadConfig', () => {
     expect(p.join('\n')).not.toContain('top-secret');
   });
 
+  it('refuses credentials inside TARGET_URL and never repeats them', () => {
+    const p = problems({ ...valid, TARGET_URL: 'https://svc:hunter2@app.example.com/ops' });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/targetUrl: must not carry credentials/);
+    expect(p.join('\n')).not.toContain('hunter2');
+  });
+
   it('documents every key with its environment variable', () => {
     for (const k of describeConfig()) {
       expect(k.env).toMatch(/^[A-Z_]+$/);
