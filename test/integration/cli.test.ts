@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
-import { formatStuck } from '../../src/cli/commands';
+import { formatStuck } from '../../src/cli/commands/status';
 import { dynamoClient, freshQueueAndTable, sqsClient } from '../support/fixtures';
 
 const run = promisify(execFile);
