@@ -62,13 +62,29 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     log.flush();
   };
   // Interrupted, the logs of a half-run are of no use: everything goes, and the user is told.
+  let interrupted = false;
+  const parkIfInterrupted = async () => {
+    // The signal handler stops everything and exits; errors of a run being torn down are noise.
+    if (interrupted) await new Promise(() => undefined);
+  };
   const unhook = onInterrupt(async () => {
+    interrupted = true;
     const stopped = [`${relays.length} worker(s)`, 'the demo app', ...(emulators ? [emulators.sqs.describe, emulators.dynamo.describe] : [])];
     await stopAll();
     rmSync(logDir, { recursive: true, force: true });
     return [`stopped ${stopped.join(', ')}`, `removed ${logDir}`];
   }, out);
   try {
+    return await demoRun();
+  } catch (err) {
+    await parkIfInterrupted();
+    throw err;
+  } finally {
+    unhook();
+    await stopAll();
+  }
+
+  async function demoRun(): Promise<Verdict> {
     out('starting SQS (fauxqs) and DynamoDB Local emulators…');
     emulators = await startEmulators();
     const table = 'fifo-relay-demo-progress';
@@ -115,12 +131,15 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       }
     })();
+    // Awaited below; until then a failure (an interrupted run) must not crash the process.
+    producing.catch(() => undefined);
 
     const deadline = started + (opts.timeoutMs ?? 10 * 60_000);
     let restarted = false;
     let lastLine = 0;
     for (;;) {
       await sleep(250);
+      await parkIfInterrupted();
       const v = judge(sent, app.records);
       if (!restarted && opts.workers > 0 && v.delivered >= sent.length / 2) {
         restarted = true;
@@ -166,8 +185,5 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         `${verdict.failedCalls} retries, ${verdict.duplicateSuccesses} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { ...verdict, ok: verdict.ok && left === 0 };
-  } finally {
-    unhook();
-    await stopAll();
   }
 }

@@ -58,6 +58,8 @@ export async function startSqsEmulator(port = 0): Promise<Emulator> {
     const server = await startFauxqs({ port: ${port}, logger: false });
     process.stdout.write(JSON.stringify({ port: server.port }) + '\\n');
     process.on('SIGTERM', () => server.stop().then(() => process.exit(0)));
+    // Ctrl-C reaches the whole process group: the parent decides when to stop, by closing stdin.
+    process.on('SIGINT', () => undefined);
     // The parent holds stdin open: when it dies, however abruptly, the emulator goes with it.
     process.stdin.on('end', () => process.exit(0));
     process.stdin.resume();
