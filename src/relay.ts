@@ -66,7 +66,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const app = new HttpApp({ targetUrl: config.targetUrl, timeoutMs: config.appTimeoutMs, authHeader: config.targetAuthHeader, maxSockets: config.maxConcurrentSources });
   const worker = new Worker(
     {
-      queueArn: facts.arn,
+      queueId: facts.id,
       maxConcurrentSources: config.maxConcurrentSources,
       receiveConcurrency: config.receiveConcurrency,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -86,7 +86,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning });
   worker.start();
   log.info(
-    { event: 'started', queueArn: facts.arn, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
+    { event: 'started', queueArn: facts.arn, queueId: facts.id, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
     'fifo-relay started',
   );
   return {

@@ -6,6 +6,7 @@
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ledgerKey } from '../../src/adapters/table-keys';
 import { announce, done, dynamo, settings, sqs } from './common';
 
 const receivers = Number(process.env.BARE_RECEIVERS ?? 4);
@@ -19,7 +20,7 @@ async function record(m: Message): Promise<void> {
     await dynamo.send(
       new UpdateItemCommand({
         TableName: settings.table,
-        Key: { sourceId: { S: sourceId } },
+        Key: ledgerKey(sourceId),
         UpdateExpression: 'SET producerSeq = :p, lastMessageId = :m',
         ConditionExpression: 'attribute_not_exists(producerSeq) OR producerSeq < :p',
         ExpressionAttributeValues: { ':p': { N: seq }, ':m': { S: m.MessageId ?? '' } },

@@ -6,6 +6,7 @@
  */
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../src/cli/setup';
+import { ledgerKey, sqsSeqText } from '../../src/adapters/table-keys';
 import { emulators, harnessDynamo } from '../lib/aws';
 import { hookSignals } from '../lib/processes';
 
@@ -20,19 +21,19 @@ async function main(): Promise<void> {
   const arn = 'arn:aws:sqs:us-east-1:000000000000:probe.fifo';
   const bare = (i: number): UpdateItemCommandInput => ({
     TableName: table,
-    Key: { sourceId: { S: `s-${i % 200}` } },
+    Key: ledgerKey(`s-${i % 200}`),
     UpdateExpression: 'SET producerSeq = :p, lastMessageId = :m',
     ConditionExpression: 'attribute_not_exists(producerSeq) OR producerSeq < :p',
     ExpressionAttributeValues: { ':p': { N: String(i) }, ':m': { S: `m-${i}` } },
   });
   const ledger = (i: number): UpdateItemCommandInput => ({
     TableName: table,
-    Key: { sourceId: { S: `l-${i % 200}` } },
+    Key: ledgerKey(`l-${i % 200}`),
     UpdateExpression:
-      'SET sqsSeq = :s, sqsQueueArn = :arn, lastMessageId = :m, updatedAt = :now, producerSeq = :p ' +
+      'SET sqsSeq = :s, sqsQueueId = :arn, lastMessageId = :m, updatedAt = :now, producerSeq = :p ' +
       'REMOVE stuck, stuckSince, lastError, attempt, headMessageId, headSeq, failedAt, nextAttemptAt',
     ConditionExpression: 'attribute_not_exists(producerSeq) OR producerSeq < :p',
-    ExpressionAttributeValues: { ':s': { N: String(10_000_000_000 + i) }, ':arn': { S: arn }, ':m': { S: `m-${i}` }, ':now': { N: String(Date.now()) }, ':p': { N: String(i) } },
+    ExpressionAttributeValues: { ':s': { S: sqsSeqText(10_000_000_000n + BigInt(i)) }, ':arn': { S: arn }, ':m': { S: `m-${i}` }, ':now': { N: String(Date.now()) }, ':p': { N: String(i) } },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
   // Seqs only ever grow, across rounds too, so every conditional write succeeds.

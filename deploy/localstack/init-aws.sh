@@ -24,10 +24,10 @@ if ! awslocal dynamodb describe-table --table-name "${table}" >/dev/null 2>&1; t
   awslocal dynamodb create-table --table-name "${table}" \
     --billing-mode PAY_PER_REQUEST \
     --attribute-definitions \
-      AttributeName=sourceId,AttributeType=S \
+      AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=S \
       AttributeName=stuck,AttributeType=S \
       AttributeName=stuckSince,AttributeType=N \
-    --key-schema AttributeName=sourceId,KeyType=HASH \
+    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
     --global-secondary-indexes '[{
       "IndexName": "stuck-by-since",
       "KeySchema": [

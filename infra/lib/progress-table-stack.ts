@@ -22,7 +22,9 @@ export class ProgressTableStack extends Stack {
     super(scope, id, props);
     this.table = new dynamodb.TableV2(this, 'ProgressTable', {
       tableName: props.tableName,
-      partitionKey: { name: 'sourceId', type: dynamodb.AttributeType.STRING },
+      // One item collection per source (ledger, journal, audit): see src/adapters/table-keys.ts.
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       globalSecondaryIndexes: [
         {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
+import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
 /** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
 export const STUCK_INDEX = 'stuck-by-since';
@@ -49,8 +50,9 @@ function positionOf(item: Record<string, AttributeValue> | undefined): LedgerPos
   if (!item) return undefined;
   const pos: LedgerPosition = {};
   if (item.producerSeq?.N !== undefined) pos.producerSeq = BigInt(item.producerSeq.N);
-  if (item.sqsSeq?.N !== undefined) pos.sqsSeq = BigInt(item.sqsSeq.N);
-  if (item.sqsQueueArn?.S !== undefined) pos.sqsQueueArn = item.sqsQueueArn.S;
+  const sqsSeq = parseSqsSeqText(item.sqsSeq?.S);
+  if (sqsSeq !== undefined) pos.sqsSeq = sqsSeq;
+  if (item.sqsQueueId?.S !== undefined) pos.sqsQueueId = item.sqsQueueId.S;
   return pos;
 }
 
@@ -66,9 +68,9 @@ export class DynamoLedger implements LedgerPort {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.table,
-        Key: { sourceId: { S: sourceId } },
+        Key: ledgerKey(sourceId),
         ConsistentRead: true,
-        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueArn',
+        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId',
       }),
     );
     return positionOf(out.Item);
@@ -76,25 +78,25 @@ export class DynamoLedger implements LedgerPort {
 
   async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
     const values: Record<string, AttributeValue> = {
-      ':s': { N: seq.sqs.toString() },
-      ':arn': { S: seq.queueArn },
+      ':s': { S: sqsSeqText(seq.sqs) },
+      ':q': { S: seq.queueId },
       ':m': { S: messageId },
       ':now': { N: String(nowMs) },
     };
-    let set = 'sqsSeq = :s, sqsQueueArn = :arn, lastMessageId = :m, updatedAt = :now';
+    let set = 'sqsSeq = :s, sqsQueueId = :q, lastMessageId = :m, updatedAt = :now';
     let condition: string;
     if (seq.kind === 'producer') {
       values[':p'] = { N: seq.text };
       set += ', producerSeq = :p';
       condition = 'attribute_not_exists(producerSeq) OR producerSeq < :p';
     } else {
-      condition = 'attribute_not_exists(sqsSeq) OR sqsQueueArn <> :arn OR sqsSeq < :s';
+      condition = 'attribute_not_exists(sqsSeq) OR sqsQueueId <> :q OR sqsSeq < :s';
     }
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: { sourceId: { S: sourceId } },
+          Key: ledgerKey(sourceId),
           // Success ends any failure streak: the stuck entry goes in the same write, at no extra cost.
           UpdateExpression: `SET ${set} REMOVE ${FAILURE_ATTRIBUTES}`,
           ConditionExpression: condition,
@@ -113,7 +115,7 @@ export class DynamoLedger implements LedgerPort {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { sourceId: { S: sourceId } },
+        Key: ledgerKey(sourceId),
         UpdateExpression:
           'SET stuck = :flag, stuckSince = if_not_exists(stuckSince, :at), lastError = :err, attempt = :attempt, ' +
           'headMessageId = :m, headSeq = :seq, failedAt = :at, nextAttemptAt = :next',
@@ -148,7 +150,7 @@ export class DynamoLedger implements LedgerPort {
       );
       for (const item of page.Items ?? []) {
         out.push({
-          sourceId: item.sourceId?.S ?? '',
+          sourceId: item[PK]?.S ?? '',
           stuckSince: Number(item.stuckSince?.N ?? 0),
           attempt: Number(item.attempt?.N ?? 0),
           lastError: item.lastError?.S ?? '',
@@ -157,7 +159,7 @@ export class DynamoLedger implements LedgerPort {
           failedAt: Number(item.failedAt?.N ?? 0),
           nextAttemptAt: Number(item.nextAttemptAt?.N ?? 0),
           producerSeq: item.producerSeq?.N,
-          sqsSeq: item.sqsSeq?.N,
+          sqsSeq: parseSqsSeqText(item.sqsSeq?.S)?.toString(),
         });
       }
       start = page.LastEvaluatedKey;

@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { RawMessage } from '../core/message';
+import { queueIdentity, type RawMessage } from '../core/message';
 import { SQS_MAX_BATCH } from '../config';
 
 export interface QueueEntry {
@@ -32,6 +32,10 @@ export interface QueuePort {
 
 export interface QueueFacts {
   arn: string;
+  /** ARN plus CreatedTimestamp: what SQS SequenceNumbers are comparable within. */
+  id: string;
+  /** How long SQS keeps a message before deleting it, received or not (seconds). */
+  retentionSeconds: number;
   fifo: boolean;
   redrivePolicy?: string;
   visibilityTimeoutSeconds: number;
@@ -60,11 +64,13 @@ export class SqsQueue implements QueuePort {
 
   async facts(): Promise<QueueFacts> {
     const out = await this.client.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn', 'FifoQueue', 'RedrivePolicy', 'VisibilityTimeout'] }),
+      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn', 'CreatedTimestamp', 'FifoQueue', 'RedrivePolicy', 'VisibilityTimeout', 'MessageRetentionPeriod'] }),
     );
     const a = out.Attributes ?? {};
     return {
       arn: a.QueueArn ?? '',
+      id: queueIdentity(a.QueueArn ?? '', a.CreatedTimestamp ?? ''),
+      retentionSeconds: Number(a.MessageRetentionPeriod ?? 345600),
       fifo: a.FifoQueue === 'true',
       redrivePolicy: a.RedrivePolicy || undefined,
       visibilityTimeoutSeconds: Number(a.VisibilityTimeout ?? 30),

@@ -1,6 +1,7 @@
 import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STUCK_INDEX } from '../adapters/progress-ledger';
+import { PK, SK } from '../adapters/table-keys';
 
 /** Queue settings the relay is built for: FIFO, no redrive policy, longest retention. */
 export const QUEUE_ATTRIBUTES = {
@@ -45,11 +46,15 @@ export async function ensureTable(dynamo: DynamoDBClient, table: string): Promis
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [
-          { AttributeName: 'sourceId', AttributeType: 'S' },
+          { AttributeName: PK, AttributeType: 'S' },
+          { AttributeName: SK, AttributeType: 'S' },
           { AttributeName: 'stuck', AttributeType: 'S' },
           { AttributeName: 'stuckSince', AttributeType: 'N' },
         ],
-        KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }],
+        KeySchema: [
+          { AttributeName: PK, KeyType: 'HASH' },
+          { AttributeName: SK, KeyType: 'RANGE' },
+        ],
         GlobalSecondaryIndexes: [
           {
             IndexName: STUCK_INDEX,

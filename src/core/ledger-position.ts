@@ -4,9 +4,9 @@ import type { Sequence } from './message';
 export interface LedgerPosition {
   /** Highest producer seq delivered (cross-region comparable). */
   producerSeq?: bigint;
-  /** Highest SQS SequenceNumber delivered, meaningful only for sqsQueueArn. */
+  /** Highest SQS SequenceNumber delivered, meaningful only for sqsQueueId. */
   sqsSeq?: bigint;
-  sqsQueueArn?: string;
+  sqsQueueId?: string;
 }
 
 /**
@@ -17,12 +17,12 @@ export interface LedgerPosition {
 export function isCoveredByLedger(seq: Sequence, pos: LedgerPosition | undefined): boolean {
   if (pos === undefined) return false;
   if (seq.kind === 'producer') return pos.producerSeq !== undefined && seq.value <= pos.producerSeq;
-  return pos.sqsSeq !== undefined && pos.sqsQueueArn === seq.queueArn && seq.value <= pos.sqsSeq;
+  return pos.sqsSeq !== undefined && pos.sqsQueueId === seq.queueId && seq.value <= pos.sqsSeq;
 }
 
 /** The position after delivering seq: only ever forward, in the counter that seq belongs to. */
 export function advancePosition(pos: LedgerPosition | undefined, seq: Sequence): LedgerPosition {
-  const next: LedgerPosition = { ...pos, sqsSeq: seq.sqs, sqsQueueArn: seq.queueArn };
+  const next: LedgerPosition = { ...pos, sqsSeq: seq.sqs, sqsQueueId: seq.queueId };
   if (seq.kind === 'producer' && (pos?.producerSeq === undefined || pos.producerSeq < seq.value)) {
     next.producerSeq = seq.value;
   }

@@ -11,10 +11,29 @@ export interface RawMessage {
   MessageAttributes?: Partial<Record<string, { DataType?: string; StringValue?: string }>>;
 }
 
-/** Where a message stands in its source's order, and which counter that position belongs to. */
+/**
+ * Where a message stands in its source's order, and which counter that position belongs to.
+ * `text` is what the app sees as X-Sequence; `key` is the part of the Idempotency-Key after the
+ * source id. For a seq-less message the key carries the queue's incarnation, because a queue
+ * deleted and created again under the same name restarts its SequenceNumbers.
+ */
 export type Sequence =
-  | { kind: 'producer'; value: bigint; text: string; sqs: bigint; queueArn: string }
-  | { kind: 'sqs'; value: bigint; text: string; sqs: bigint; queueArn: string };
+  | { kind: 'producer'; value: bigint; text: string; key: string; sqs: bigint; queueId: string }
+  | { kind: 'sqs'; value: bigint; text: string; key: string; sqs: bigint; queueId: string };
+
+/**
+ * A queue's identity for comparing SQS SequenceNumbers: its ARN alone does not change when the
+ * queue is deleted and created again (SQS then makes you wait 60 s, and CreatedTimestamp is in
+ * seconds, so the pair is unique).
+ */
+export function queueIdentity(arn: string, createdTimestamp: string): string {
+  return `${arn}@${createdTimestamp}`;
+}
+
+function incarnationOf(queueId: string): string {
+  const at = queueId.lastIndexOf('@');
+  return at >= 0 ? queueId.slice(at + 1) : '';
+}
 
 export interface RelayMessage {
   messageId: string;
@@ -27,6 +46,8 @@ export interface RelayMessage {
   receiveCount: number;
   /** ApproximateFirstReceiveTimestamp (ms), shared by every task that sees the message. */
   firstReceivedAt: number;
+  /** SentTimestamp (ms): SQS deletes the message once the queue's retention has passed since then. */
+  sentAt: number;
 }
 
 export type InvalidReason =
@@ -47,6 +68,7 @@ export interface InvalidMessage {
   detail: string;
   receiveCount: number;
   firstReceivedAt: number;
+  sentAt: number;
 }
 
 export type ParseResult = { ok: true; message: RelayMessage } | { ok: false; invalid: InvalidMessage };
@@ -75,7 +97,7 @@ export function canonicalSeq(text: string): string | undefined {
   return canonical.length <= MAX_SEQ_DIGITS ? canonical : undefined;
 }
 
-export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
+export function parseMessage(raw: RawMessage, queueId: string): ParseResult {
   const attrs = raw.Attributes ?? {};
   const base = {
     messageId: raw.MessageId ?? '',
@@ -83,6 +105,7 @@ export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
     sourceId: attrs.MessageGroupId,
     receiveCount: toInt(attrs.ApproximateReceiveCount, 1),
     firstReceivedAt: toInt(attrs.ApproximateFirstReceiveTimestamp, 0),
+    sentAt: toInt(attrs.SentTimestamp, 0),
   };
   if (!raw.MessageId) return invalid(base, 'missing-message-id', 'SQS returned a message without MessageId');
   if (!raw.ReceiptHandle) return invalid(base, 'missing-receipt-handle', 'SQS returned a message without ReceiptHandle');
@@ -105,9 +128,9 @@ export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
         `attribute seq must be a Number holding an integer from 0 with at most ${MAX_SEQ_DIGITS} digits, got ${JSON.stringify(seqAttr.StringValue)} (${seqAttr.DataType ?? 'no type'})`,
       );
     }
-    seq = { kind: 'producer', value: BigInt(text), text, sqs, queueArn };
+    seq = { kind: 'producer', value: BigInt(text), text, key: text, sqs, queueId };
   } else {
-    seq = { kind: 'sqs', value: sqs, text: sqsText, sqs, queueArn };
+    seq = { kind: 'sqs', value: sqs, text: sqsText, key: `q${incarnationOf(queueId)}.${sqsText}`, sqs, queueId };
   }
 
   const contentType = raw.MessageAttributes?.contentType?.StringValue?.trim() || DEFAULT_CONTENT_TYPE;
@@ -125,11 +148,15 @@ export function parseMessage(raw: RawMessage, queueArn: string): ParseResult {
       contentType,
       receiveCount: base.receiveCount,
       firstReceivedAt: base.firstReceivedAt,
+      sentAt: base.sentAt,
     },
   };
 }
 
-/** The delivery contract's Idempotency-Key: equal for every redelivery of one operation. */
+/**
+ * The delivery contract's Idempotency-Key: equal for every redelivery of one operation.
+ * `<sourceId>:<seq>` with a producer seq; `<sourceId>:q<queue CreatedTimestamp>.<SequenceNumber>` without.
+ */
 export function idempotencyKey(m: RelayMessage): string {
-  return `${m.sourceId}:${m.seq.text}`;
+  return `${m.sourceId}:${m.seq.key}`;
 }

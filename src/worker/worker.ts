@@ -13,7 +13,7 @@ import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lan
 import { LedgerCache } from './ledger-cache';
 
 export interface WorkerOptions {
-  queueArn: string;
+  queueId: string;
   maxConcurrentSources: number;
   receiveConcurrency: number;
   visibilityTimeoutSeconds: number;
@@ -198,7 +198,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private accept(raw: RawMessage[], receivedAt: number): void {
-    const parsed = raw.map((r) => parseMessage(r, this.opts.queueArn));
+    const parsed = raw.map((r) => parseMessage(r, this.opts.queueId));
     const held: QueueEntry[] = [];
     for (const p of parsed) {
       const receiptHandle = p.ok ? p.message.receiptHandle : p.invalid.receiptHandle;

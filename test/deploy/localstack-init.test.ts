@@ -41,6 +41,14 @@ function option(args: string[], name: string): string {
   return args[i + 1]!;
 }
 
+/** Every value after an option up to the next option (shorthand lists such as --key-schema). */
+function values(args: string[], name: string): string[] {
+  const i = args.indexOf(name);
+  if (i < 0) throw new Error(`${args.slice(0, 2).join(' ')} has no ${name}`);
+  const end = args.findIndex((a, j) => j > i && a.startsWith('--'));
+  return args.slice(i + 1, end < 0 ? undefined : end);
+}
+
 const call = (calls: string[][], service: string, op: string) => calls.filter((c) => c[0] === service && c[1] === op);
 
 describe('deploy/localstack/init-aws.sh', () => {
@@ -70,7 +78,10 @@ describe('deploy/localstack/init-aws.sh', () => {
     const [create] = call(calls, 'dynamodb', 'create-table');
     expect(option(create!, '--table-name')).toBe('ledger');
     expect(option(create!, '--billing-mode')).toBe('PAY_PER_REQUEST');
-    expect(option(create!, '--key-schema')).toBe('AttributeName=sourceId,KeyType=HASH');
+    expect(values(create!, '--key-schema')).toEqual(['AttributeName=pk,KeyType=HASH', 'AttributeName=sk,KeyType=RANGE']);
+    expect(values(create!, '--attribute-definitions')).toEqual(
+      expect.arrayContaining(['AttributeName=pk,AttributeType=S', 'AttributeName=sk,AttributeType=S']),
+    );
     expect(JSON.parse(option(create!, '--global-secondary-indexes'))).toEqual([
       {
         IndexName: STUCK_INDEX_NAME,

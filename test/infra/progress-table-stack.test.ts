@@ -21,7 +21,7 @@ describe('progress table stack', () => {
     }
   });
 
-  it('has the ledger schema the worker expects: sourceId key, on-demand, sparse stuck-by-since index, no TTL', () => {
+  it('has the ledger schema the worker expects: pk + sk key, on-demand, sparse stuck-by-since index, no TTL', () => {
     const { table } = synthRelayApp({ regions: 'us-east-1' });
     table.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -29,7 +29,10 @@ describe('progress table stack', () => {
       Properties: Match.objectLike({
         TableName: 'fifo-relay-progress',
         BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'sourceId', KeyType: 'HASH' }],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
         GlobalSecondaryIndexes: [
           {
             IndexName: 'stuck-by-since',

@@ -3,6 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import { freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
 import { envFor, events, startWorkerProcess, type WorkerProcess } from '../support/processes';
+import { ledgerKey } from '../../src/adapters/table-keys';
 
 describe('real worker processes: kill -9 and SIGTERM', () => {
   let fx: Fixture;
@@ -20,7 +21,7 @@ describe('real worker processes: kill -9 and SIGTERM', () => {
 
   const counts = () => queueDepth(fx.sqs, fx.queueUrl);
   const ledgerSeq = async (sourceId: string) =>
-    (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: { sourceId: { S: sourceId } }, ConsistentRead: true }))).Item?.producerSeq?.N;
+    (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: ledgerKey(sourceId), ConsistentRead: true }))).Item?.producerSeq?.N;
 
   it('a worker killed between the ledger write and the delete does not make the app see the message twice', async () => {
     app = await startDemoApp();

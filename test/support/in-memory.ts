@@ -12,11 +12,12 @@ interface Stored {
   attributes: RawMessage['MessageAttributes'];
   receiveCount: number;
   firstReceivedAt: number;
+  sentAt: number;
   visibleAt: number;
   handle?: string;
 }
 
-export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:000000000000:mem.fifo';
+export const QUEUE_ID = 'arn:aws:sqs:us-east-1:000000000000:mem.fifo@1700000000';
 
 /**
  * SQS FIFO semantics the worker relies on, in memory: a group is withheld while any of its
@@ -34,7 +35,7 @@ export class MemoryFifoQueue implements QueuePort {
 
   send(group: string | undefined, body: string, attributes?: RawMessage['MessageAttributes']): string {
     const id = `msg-${this.nextSeq}`;
-    this.messages.push({ id, group, body, sqsSeq: this.nextSeq++, attributes, receiveCount: 0, firstReceivedAt: 0, visibleAt: 0 });
+    this.messages.push({ id, group, body, sqsSeq: this.nextSeq++, attributes, receiveCount: 0, firstReceivedAt: 0, sentAt: Date.now(), visibleAt: 0 });
     return id;
   }
 
@@ -79,6 +80,7 @@ export class MemoryFifoQueue implements QueuePort {
           SequenceNumber: String(m.sqsSeq).padStart(20, '0'),
           ApproximateReceiveCount: String(m.receiveCount),
           ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
+          SentTimestamp: String(m.sentAt),
         },
         MessageAttributes: m.attributes,
       });

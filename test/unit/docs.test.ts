@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { configMarkdown, envExample } from '../../scripts/config-docs';
 import { Metrics } from '../../src/observability/metrics';
 import { Worker } from '../../src/worker/worker';
-import { MemoryFifoQueue, MemoryLedger, QUEUE_ARN, ScriptedApp } from '../support/in-memory';
+import { MemoryFifoQueue, MemoryLedger, QUEUE_ID, ScriptedApp } from '../support/in-memory';
 
 const root = resolve(__dirname, '..', '..');
 const read = (name: string) => readFileSync(resolve(root, name), 'utf8');
@@ -19,7 +19,7 @@ describe('documentation stays in step with the configuration schema', () => {
 
   it('the README names every metric the worker registers', async () => {
     const m = new Metrics({ defaultMetrics: false });
-    const opts = { queueArn: QUEUE_ARN, maxConcurrentSources: 1, receiveConcurrency: 1, visibilityTimeoutSeconds: 30, retry: { baseSeconds: 1, maxSeconds: 2 }, deleteFlushMs: 1, ledgerCacheSize: 1, recordFailures: false, appTimeoutMs: 1000 };
+    const opts = { queueId: QUEUE_ID, maxConcurrentSources: 1, receiveConcurrency: 1, visibilityTimeoutSeconds: 30, retry: { baseSeconds: 1, maxSeconds: 2 }, deleteFlushMs: 1, ledgerCacheSize: 1, recordFailures: false, appTimeoutMs: 1000 };
     m.attach(new Worker(opts, { queue: new MemoryFifoQueue(), ledger: new MemoryLedger(), app: new ScriptedApp() }));
     const readme = read('README.md');
     for (const metric of await m.registry.getMetricsAsJSON()) expect(readme).toContain(metric.name);

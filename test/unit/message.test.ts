@@ -1,12 +1,12 @@
-import { canonicalSeq, idempotencyKey, parseMessage, type RawMessage } from '../../src/core/message';
+import { canonicalSeq, idempotencyKey, parseMessage, queueIdentity, type RawMessage } from '../../src/core/message';
 
-const ARN = 'arn:aws:sqs:eu-west-1:123456789012:orders.fifo';
+const ARN = 'arn:aws:sqs:eu-west-1:123456789012:orders.fifo@1700000000';
 
 const raw = (over: Partial<RawMessage> = {}, attrs: Record<string, string> = {}): RawMessage => ({
   MessageId: 'm-1',
   ReceiptHandle: 'rh-1',
   Body: '{"a":1}',
-  Attributes: { MessageGroupId: 'src-1', SequenceNumber: '18849496460467696128', ApproximateReceiveCount: '3', ApproximateFirstReceiveTimestamp: '1700000000000', ...attrs },
+  Attributes: { MessageGroupId: 'src-1', SequenceNumber: '18849496460467696128', ApproximateReceiveCount: '3', ApproximateFirstReceiveTimestamp: '1700000000000', SentTimestamp: '1699999999000', ...attrs },
   ...over,
 });
 
@@ -15,15 +15,19 @@ describe('parseMessage', () => {
     const r = parseMessage(raw({ MessageAttributes: { seq: { DataType: 'Number', StringValue: '0042' } } }), ARN);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.message.seq).toMatchObject({ kind: 'producer', value: 42n, text: '42', sqs: 18849496460467696128n, queueArn: ARN });
-    expect(r.message).toMatchObject({ sourceId: 'src-1', receiveCount: 3, firstReceivedAt: 1700000000000, contentType: 'application/json', body: '{"a":1}' });
+    expect(r.message.seq).toMatchObject({ kind: 'producer', value: 42n, text: '42', sqs: 18849496460467696128n, queueId: ARN });
+    expect(r.message).toMatchObject({ sourceId: 'src-1', receiveCount: 3, firstReceivedAt: 1700000000000, sentAt: 1699999999000, contentType: 'application/json', body: '{"a":1}' });
     expect(idempotencyKey(r.message)).toBe('src-1:42');
   });
 
-  it('falls back to the SQS SequenceNumber, bound to the queue ARN', () => {
+  it('falls back to the SQS SequenceNumber, bound to the queue incarnation (ARN and CreatedTimestamp)', () => {
     const r = parseMessage(raw(), ARN);
     if (!r.ok) throw new Error('expected ok');
-    expect(r.message.seq).toMatchObject({ kind: 'sqs', value: 18849496460467696128n, text: '18849496460467696128', queueArn: ARN });
+    expect(r.message.seq).toMatchObject({ kind: 'sqs', value: 18849496460467696128n, text: '18849496460467696128', queueId: ARN });
+    expect(idempotencyKey(r.message)).toBe('src-1:q1700000000.18849496460467696128');
+    const again = parseMessage(raw(), queueIdentity('arn:aws:sqs:eu-west-1:123456789012:orders.fifo', '1700000099'));
+    if (!again.ok) throw new Error('expected ok');
+    expect(idempotencyKey(again.message)).not.toBe(idempotencyKey(r.message));
   });
 
   it('takes contentType from its attribute', () => {

@@ -2,11 +2,11 @@ import type { DeliveryOutcome } from '../../src/adapters/http-app';
 import type { VisibilityEntry } from '../../src/adapters/sqs-queue';
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
 import type { WorkerEvents } from '../../src/worker/events';
-import { MemoryFifoQueue, MemoryLedger, QUEUE_ARN, ScriptedApp, fail, ok, seqAttr } from '../support/in-memory';
+import { MemoryFifoQueue, MemoryLedger, QUEUE_ID, ScriptedApp, fail, ok, seqAttr } from '../support/in-memory';
 import { sleep, waitFor } from '../support/fixtures';
 
 const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
-  queueArn: QUEUE_ARN,
+  queueId: QUEUE_ID,
   maxConcurrentSources: 8,
   receiveConcurrency: 1,
   visibilityTimeoutSeconds: 30,

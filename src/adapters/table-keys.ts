@@ -1,0 +1,28 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One item collection per source: `pk` is the source id, `sk` says which kind of item it is.
+ * The ledger, and later a source's journal entries and audit records, sit side by side so one
+ * Query reads a source's whole story in order.
+ */
+export const PK = 'pk';
+export const SK = 'sk';
+export const LEDGER_SK = 'ledger';
+
+export function ledgerKey(sourceId: string): Record<string, AttributeValue> {
+  return { [PK]: { S: sourceId }, [SK]: { S: LEDGER_SK } };
+}
+
+/**
+ * An SQS SequenceNumber is a 128-bit number (up to 39 digits) and a DynamoDB number holds 38:
+ * it is stored as fixed-width text, whose order is the numeric order in conditions and sorts.
+ */
+export const SQS_SEQ_WIDTH = 40;
+
+export function sqsSeqText(seq: bigint): string {
+  return seq.toString().padStart(SQS_SEQ_WIDTH, '0');
+}
+
+export function parseSqsSeqText(text: string | undefined): bigint | undefined {
+  return text === undefined || !/^\d+$/.test(text) ? undefined : BigInt(text);
+}
