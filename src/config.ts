@@ -253,6 +253,13 @@ function crossChecks(c: Config): string[] {
   return problems;
 }
 
+/** convict names the schema key (maxConcurrentSources); the user set the variable (MAX_CONCURRENT_SOURCES). */
+export function withEnvName(problem: string): string {
+  const m = /^(\w+): (.*)$/s.exec(problem);
+  const env = m?.[1] !== undefined && Object.hasOwn(schema, m[1]) ? (schema as Record<string, { env: string }>)[m[1]]?.env : undefined;
+  return env !== undefined && m ? `${env}: ${(m[2] ?? '').replace(` (set ${env})`, '')}` : problem;
+}
+
 /** Reads and validates the configuration; throws ConfigError with one line per problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const conf = convict(schema, { env, args: [] });
@@ -261,7 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
     for (const line of String((err as Error).message).split('\n')) {
-      if (line.trim() !== '') problems.push(line.trim());
+      if (line.trim() !== '') problems.push(withEnvName(line.trim()));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
