@@ -2,9 +2,11 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
   type BatchGetItemCommandOutput,
+  type QueryCommandOutput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
@@ -174,6 +176,29 @@ export class DynamoSourceControl implements ControlPort {
       `#st = :closing AND ${versionIs(r.expectVersion)} AND replayOwner = :me`,
       { ':me': { S: r.owner }, ':cv': { N: String(r.expectVersion) } },
     );
+  }
+
+  /** Sources in one state, oldest state change first, from the sparse state-by-since index. */
+  async listInState(state: 'parked' | 'replaying' | 'closing', limit = 1000): Promise<string[]> {
+    const out: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: STATE_INDEX,
+          KeyConditionExpression: 'listState = :s',
+          ExpressionAttributeValues: { ':s': { S: state } },
+          ProjectionExpression: '#pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          Limit: Math.min(1000, limit - out.length),
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(item[PK]?.S ?? '');
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
   }
 
   private enter(state: 'parked' | 'replaying'): string {

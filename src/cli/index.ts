@@ -2,7 +2,10 @@
 import { parseArgs } from 'node:util';
 import { runDemo } from '../demo/run-demo';
 import { sendCommand, setupCommand, statusCommand } from './commands';
-import { USAGE, UsageError, positiveInt, rate, required } from './usage';
+import { parkCommand } from './park';
+import { skipCommand } from './skip';
+import { unparkCommand } from './unpark';
+import { DEFAULT_SKIP_QUIET_SECONDS, USAGE, UsageError, positiveInt, rate, required } from './usage';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -32,6 +35,30 @@ export async function runCli(argv: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
         await statusCommand({ limit: positiveInt('limit', values.limit, 50), json: values.json ?? false }, out);
         return 0;
+      }
+      case 'park': {
+        const { values, positionals } = parseArgs({ args: rest, options: { reason: { type: 'string' }, actor: { type: 'string' } }, allowPositionals: true, strict: true });
+        return await parkCommand({ positionals, ...values }, process.stdout);
+      }
+      case 'unpark': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { reason: { type: 'string' }, actor: { type: 'string' }, 'dry-run': { type: 'boolean' }, limit: { type: 'string' } },
+          allowPositionals: true,
+          strict: true,
+        });
+        const { 'dry-run': dryRun, limit, ...rest2 } = values;
+        return await unparkCommand({ positionals, ...rest2, dryRun: dryRun ?? false, limit: positiveInt('limit', limit, 100) }, process.stdout);
+      }
+      case 'skip': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { seq: { type: 'string' }, reason: { type: 'string' }, actor: { type: 'string' }, 'quiet-seconds': { type: 'string' } },
+          allowPositionals: true,
+          strict: true,
+        });
+        const { 'quiet-seconds': quiet, ...rest2 } = values;
+        return await skipCommand({ positionals, ...rest2, quietSeconds: positiveInt('quiet-seconds', quiet, DEFAULT_SKIP_QUIET_SECONDS) }, process.stdout);
       }
       case 'demo': {
         const { values } = parseArgs({

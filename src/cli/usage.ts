@@ -1,3 +1,6 @@
+/** Default quiet period before a skip: the default app timeout (10 s) + visibility (30 s), with room. */
+export const DEFAULT_SKIP_QUIET_SECONDS = 60;
+
 export const USAGE = `usage: fifo-relay <command> [options]
 
 commands:
@@ -13,6 +16,19 @@ commands:
   status   list stuck sources (failing heads), oldest first, from the progress table ($PROGRESS_TABLE)
              --limit N         at most N (default 50)
              --json            print JSON instead of a table
+  park     park a source: its messages (the failing head and every later one) move, in order,
+           from SQS into the journal; nothing is delivered for it until unpark
+             <sourceId>        the source (MessageGroupId)
+             --reason TEXT     why (required; goes into the audit trail)
+             --actor NAME      who (default: $FIFO_RELAY_ACTOR, else user@host)
+  unpark   replay a parked source's journal in order, then resume it from SQS
+             <sourceId> --reason TEXT [--actor NAME]
+             --dry-run         print what would be delivered, change nothing (no reason needed)
+             --limit N         entries the dry run lists at most (default 100)
+  skip     give up exactly the head of a parked source (its body stays in the journal)
+             <sourceId> --seq N --reason TEXT [--actor NAME]
+             --quiet-seconds S time since the park before a skip is allowed (default ${DEFAULT_SKIP_QUIET_SECONDS};
+                               keep it above APP_TIMEOUT_MS + VISIBILITY_TIMEOUT_SECONDS)
   demo     run the whole system locally on emulators and judge the result (needs Java 17+)
              --messages N      messages to send (default 3000)
              --sources N       sources they are spread over (default 40)
