@@ -58,7 +58,7 @@ convict.addFormat({
   name: 'park-share',
   coerce: (v: unknown) => (typeof v === 'string' && /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : v),
   validate: (value: unknown) => {
-    if (typeof value !== 'number' || !(value >= 0.5 && value <= 0.95)) throw new Error('must be a number from 0.5 to 0.95');
+    if (typeof value !== 'number' || !(value >= 0.05 && value <= 0.95)) throw new Error('must be a number from 0.05 to 0.95');
   },
 });
 
@@ -155,7 +155,7 @@ const schema = {
     env: 'RECORD_FAILURES',
   },
   retentionParkShare: {
-    doc: 'Share of the queue\'s MessageRetentionPeriod after which a failing head is journaled and its source parked automatically, before SQS would delete it (0.5 to 0.95).',
+    doc: 'Share of the queue\'s MessageRetentionPeriod after which a failing head is journaled and its source parked automatically, before SQS would delete it (0.05 to 0.95).',
     format: 'park-share',
     default: 0.75,
     env: 'RETENTION_PARK_SHARE',

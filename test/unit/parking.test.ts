@@ -178,7 +178,7 @@ describe('parking on in-memory ports: the rules of docs/parking.md', () => {
       await table.put({ sourceId: 'A', seq: { kind: 'producer', value: BigInt(n), text: String(n), key: String(n), sqs: BigInt(n), queueId: QUEUE_ID }, messageId: `m${n}`, contentType: 'text/plain', body: `a${n}`, bodySha256: `h${n}`, sentAt: 1, firstSeenAt: 1, journaledAt: 1 });
     }
     await unparkSource(ports(table), { sourceId: 'A', ...act, nowMs: Date.now(), dryRun: false, limit: 10 });
-    const app = new ScriptedApp((m) => (m.seq.text === '2' && app.calls.length === 2 ? new Promise<DeliveryOutcome>(() => undefined) : ok()));
+    const app: ScriptedApp = new ScriptedApp((m): Promise<DeliveryOutcome> | DeliveryOutcome => (m.seq.text === '2' && app.calls.length === 2 ? new Promise<DeliveryOutcome>(() => undefined) : ok()));
     void replayer(table, app, 'dies').replay('A'); // hangs forever in its call for seq 2: a killed task
     await waitFor('dying replayer sent 2', () => app.calls.length === 2);
     expect(await replayer(table, app, 'task-2').replay('A')).toBe('busy');
