@@ -130,7 +130,8 @@ export class DynamoSourceControl implements ControlPort {
 
   autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite> {
     const values = this.changeValues(c);
-    const set = `${this.enter('parked')}, journalVersion = if_not_exists(journalVersion, :zero) + :one`;
+    // The head's journal entry was put before this write: it counts as an append (rule 4).
+    const set = this.enter('parked', ', journalVersion = if_not_exists(journalVersion, :zero) + :one');
     return this.update(sourceId, set, `attribute_not_exists(#st) AND ${versionIs(c.expectVersion)} AND ${positionIs(c.position, values)}`, values);
   }
 
@@ -201,10 +202,10 @@ export class DynamoSourceControl implements ControlPort {
     return out;
   }
 
-  private enter(state: 'parked' | 'replaying'): string {
+  private enter(state: 'parked' | 'replaying', extraSet = ''): string {
     return (
       `SET #st = :${state}, listState = :${state}, stateSince = :now, stateReason = :reason, stateActor = :actor, ` +
-      'controlVersion = if_not_exists(controlVersion, :zero) + :one REMOVE replayOwner, replayLeaseUntil'
+      `controlVersion = if_not_exists(controlVersion, :zero) + :one${extraSet} REMOVE replayOwner, replayLeaseUntil`
     );
   }
 
