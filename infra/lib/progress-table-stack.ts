@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 
 /** The sparse index the operator's `status` command lists failing sources from. */
 export const STUCK_INDEX_NAME = 'stuck-by-since';
+/** Sparse index of parked, replaying and closing sources (src/adapters/source-control.ts). */
+export const STATE_INDEX_NAME = 'state-by-since';
 
 export interface ProgressTableStackProps extends StackProps {
   tableName: string;
@@ -31,6 +33,12 @@ export class ProgressTableStack extends Stack {
           indexName: STUCK_INDEX_NAME,
           partitionKey: { name: 'stuck', type: dynamodb.AttributeType.STRING },
           sortKey: { name: 'stuckSince', type: dynamodb.AttributeType.NUMBER },
+          projectionType: dynamodb.ProjectionType.ALL,
+        },
+        {
+          indexName: STATE_INDEX_NAME,
+          partitionKey: { name: 'listState', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'stateSince', type: dynamodb.AttributeType.NUMBER },
           projectionType: dynamodb.ProjectionType.ALL,
         },
       ],
