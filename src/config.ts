@@ -58,6 +58,14 @@ convict.addFormat({
   },
 });
 
+convict.addFormat({
+  name: 'park-share',
+  coerce: (v: unknown) => (typeof v === 'string' && /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : v),
+  validate: (value: unknown) => {
+    if (typeof value !== 'number' || !(value >= 0.05 && value <= 0.95)) throw new Error('must be a number from 0.05 to 0.95');
+  },
+});
+
 const schema = {
   queueUrl: {
     doc: 'URL of the SQS FIFO queue to consume (MessageGroupId = sourceId).',
@@ -152,6 +160,18 @@ const schema = {
     default: true,
     env: 'RECORD_FAILURES',
   },
+  retentionParkShare: {
+    doc: 'Share of the queue\'s MessageRetentionPeriod after which a failing head is journaled and its source parked automatically, before SQS would delete it (0.05 to 0.95).',
+    format: 'park-share',
+    default: 0.75,
+    env: 'RETENTION_PARK_SHARE',
+  },
+  replayPollMs: {
+    doc: 'How often each task looks for unparked (replaying) sources whose journal it should deliver, in milliseconds.',
+    format: intRange(100, 600_000),
+    default: 2000,
+    env: 'REPLAY_POLL_MS',
+  },
   ledgerCacheSize: {
     doc: 'How many sources\' ledger positions a task remembers, to skip a DynamoDB read for first-time deliveries.',
     format: intRange(0, 10_000_000),
@@ -206,6 +226,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   allowRedrivePolicy: boolean;
   recordFailures: boolean;
+  retentionParkShare: number;
+  replayPollMs: number;
   ledgerCacheSize: number;
   deleteFlushMs: number;
   awsRequestTimeoutMs: number;

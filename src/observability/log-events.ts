@@ -30,6 +30,17 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
   worker.on('ledgerError', (e) =>
     log.error({ event: 'ledger_error', ...ids(e.message), stage: e.stage, err: e.error, backoffSeconds: e.backoffSeconds }, 'progress ledger call failed'),
   );
+  worker.on('journaled', (e) => log.info({ event: 'journaled', ...ids(e.message), written: e.written }, 'source parked: message journaled and deleted from SQS'));
+  worker.on('journalError', (e) =>
+    log.error({ event: 'journal_error', ...ids(e.message), conflict: e.conflict, err: e.error, backoffSeconds: e.backoffSeconds }, e.conflict ? 'journal conflict: a different message holds this seq; kept in SQS' : 'journal write failed; kept in SQS'),
+  );
+  worker.on('heldForState', (e) => log.info({ event: 'held_for_state', ...ids(e.message), backoffSeconds: e.backoffSeconds }, 'source is finishing a replay: message kept in SQS briefly'));
+  worker.on('autoParked', (e) =>
+    log.error(
+      { event: 'auto_parked', ...ids(e.message), ageSeconds: e.ageSeconds, deadlineAt: e.deadlineAt },
+      'retention watchdog parked the source: its failing head was about to reach the queue retention (journaled; see fifo-relay status, then unpark or skip)',
+    ),
+  );
   worker.on('queueError', (e) => log.error({ event: 'queue_error', operation: e.operation, err: e.error }, 'SQS call failed'));
   worker.on('batchFailures', (e) => log.warn({ event: 'batch_failures', operation: e.operation, failures: e.failures }, 'SQS refused some batch entries'));
   worker.on('heartbeat', (e) => {

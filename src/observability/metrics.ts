@@ -40,6 +40,8 @@ export class Metrics {
     labelNames: ['service', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly journaled = new Counter({ name: 'fifo_relay_messages_journaled_total', help: 'Messages of parked or replaying sources moved from SQS into the journal.', registers: [this.registry] });
+  readonly autoParks = new Counter({ name: 'fifo_relay_auto_parks_total', help: 'Sources the retention watchdog parked because their failing head neared the queue retention.', registers: [this.registry] });
   readonly heartbeats = new Counter({ name: 'fifo_relay_visibility_extensions_total', help: 'Visibility renewals of held messages.', registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -70,6 +72,9 @@ export class Metrics {
     worker.on('ledgerError', (e) => this.errors.inc({ operation: `ledger-${e.stage}` }));
     worker.on('queueError', (e) => this.errors.inc({ operation: e.operation }));
     worker.on('heartbeat', (e) => this.heartbeats.inc(e.extended));
+    worker.on('journaled', () => this.journaled.inc());
+    worker.on('autoParked', () => this.autoParks.inc());
+    worker.on('journalError', () => this.errors.inc({ operation: 'journal' }));
     worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({

@@ -21,6 +21,14 @@ export interface WorkerEvents {
   queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
   batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
   heartbeat: [{ extended: number; capped: number }];
+  /** A message of a parked or replaying source went into the journal and is deleted from SQS. */
+  journaled: [{ message: RelayMessage; written: boolean }];
+  /** Journaling failed (conflict = a different body already holds this seq): the message stays in SQS. */
+  journalError: [{ message: RelayMessage; error: Error; conflict: boolean; backoffSeconds: number }];
+  /** Kept in SQS briefly: the source is closing its replay, or its state moved under the lane. */
+  heldForState: [{ message: RelayMessage; backoffSeconds: number }];
+  /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
+  autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
   internalError: [{ lane: string; error: Error }];
   stopping: [{ inFlight: number; graceMs: number }];

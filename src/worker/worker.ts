@@ -4,13 +4,18 @@ import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort } from '../adapters/sqs-queue';
 import { SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS } from '../config';
 import { groupBySource, type LaneItem } from '../core/lanes';
-import { parseMessage, type RawMessage } from '../core/message';
+import { parseMessage, type ParseResult, type RawMessage } from '../core/message';
+import type { SourceControl } from '../core/source-state';
 import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
 import { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
 import { Heartbeat } from './heartbeat';
 import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
+import { ParkingPath } from './journal-path';
 import { LedgerCache } from './ledger-cache';
+import type { AuditPort } from '../adapters/audit-log';
+import type { JournalPort } from '../adapters/journal';
+import type { ControlPort } from '../adapters/source-control';
 
 export interface WorkerOptions {
   queueId: string;
@@ -23,12 +28,18 @@ export interface WorkerOptions {
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
   appTimeoutMs: number;
+  /** The queue's MessageRetentionPeriod (seconds), for the retention watchdog. */
+  retentionSeconds?: number;
+  /** Share of the retention after which a failing head is parked (default 0.75). */
+  retentionParkShare?: number;
 }
 
 export interface WorkerDeps {
   queue: QueuePort;
   ledger: LedgerPort;
   app: AppPort;
+  /** Parking (state, journal, audit): all three, or none for a worker without park/replay. */
+  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort };
   /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */
@@ -73,6 +84,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private pollers: Promise<void>[] = [];
   private stopped: Promise<void> | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly parking: ParkingPath | undefined;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -84,6 +96,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.cache = new LedgerCache(opts.ledgerCacheSize);
+    this.parking = deps.parking
+      ? new ParkingPath(deps.parking, { retentionSeconds: opts.retentionSeconds ?? 345_600, retentionParkShare: opts.retentionParkShare ?? 0.75 }, this.now)
+      : undefined;
     this.heartbeat = new Heartbeat({
       changeVisibility: (entries) => deps.queue.changeVisibility(entries),
       now: this.now,
@@ -208,8 +223,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.heartbeat.hold(held, receivedAt);
     const batches = groupBySource(parsed);
     this.emit('received', { count: raw.length, lanes: batches.length });
+    const standing = this.readForReceive(parsed);
     for (const batch of batches) {
-      const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt }));
+      const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt, ...(standing ? { standing } : {}) }));
       // Only when a held message's visibility ran out and SQS handed out the group again: an open
       // lane takes the newcomers in order (the ledger keeps repeats from the app); a closing one
       // does not, and they start a lane of their own.
@@ -227,6 +243,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       });
       this.lanePromises.add(run);
     }
+  }
+
+  /** Rule 1: one consistent read for all sources of a receive, made after it; lanes await it before sending. */
+  private readForReceive(parsed: ParseResult[]): Promise<Map<string, SourceControl>> | undefined {
+    if (!this.parking) return undefined;
+    const ids = [...new Set(parsed.flatMap((p) => (p.ok ? [p.message.sourceId] : [])))];
+    if (ids.length === 0) return undefined;
+    const read = this.parking.readForReceive(ids);
+    // Each lane awaits it and handles a failure; this keeps a rejection from going unhandled meanwhile.
+    read.catch(() => undefined);
+    return read;
   }
 
   private async runInSlot(lane: Lane): Promise<void> {
@@ -266,6 +293,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS) >
         this.opts.appTimeoutMs / 1000 + this.opts.visibilityTimeoutSeconds,
       emit: (event, ...args) => this.emit(event, ...args),
+      ...(this.parking ? { parking: this.parking } : {}),
     };
   }
 
