@@ -65,7 +65,8 @@ describe('fifo-relay CLI', () => {
       const lines = status.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^SOURCE\s+STUCK FOR\s+ATTEMPT\s+HEAD SEQ\s+HEAD MESSAGE\s+LAST ERROR$/);
       expect(lines[1]).toMatch(/^older\s+10m\s+9\s+3\s+m1\s+network error: ECONNREFUSED$/);
-      expect(lines[2]).toMatch(/^newer\s+1s\s+2\s+7\s+m2\s+HTTP 500: boom$/);
+      // Seconds, not an exact figure: the CLI process may start slowly on a loaded machine.
+      expect(lines[2]).toMatch(/^newer\s+\d+s\s+2\s+7\s+m2\s+HTTP 500: boom$/);
       const json = JSON.parse((await cli(['status', '--json', '--limit', '1'], { PROGRESS_TABLE: fx.table })).stdout) as unknown[];
       expect(json).toEqual([expect.objectContaining({ sourceId: 'older', attempt: 9 })]);
     } finally {
