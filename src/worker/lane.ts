@@ -5,6 +5,7 @@ import { advancePosition, isCoveredByLedger, needsLedgerRead } from '../core/led
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeleteBatcher } from './delete-batcher';
+import type { FlowGate } from './flow-control';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
 import type { LedgerCache } from './ledger-cache';
@@ -42,10 +43,13 @@ export interface LaneContext {
   backoff(attempt: number, receivedAt: number, retryAfterSeconds?: number): number;
   /** False when a message received at receivedAt could not stay hidden through one more app call. */
   canStillHold(receivedAt: number): boolean;
+  /** The task's gate before every app call: circuit breaker, 429 pause, rate limit. */
+  flow: FlowGate;
   emit<K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]): void;
 }
 
-type Step = 'next' | 'stop';
+/** 'again': the same message once more, still held (it waited at the flow gate instead of backing off). */
+type Step = 'next' | 'stop' | 'again';
 
 const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
@@ -63,6 +67,8 @@ const entryOf = (e: LaneEntry): QueueEntry | undefined => {
 export class Lane {
   private index = 0;
   private closed = false;
+  /** Tries of the current message made without a new receive (held through an outage): they add to X-Attempt. */
+  private heldTries = 0;
 
   constructor(
     readonly key: string,
@@ -105,7 +111,9 @@ export class Lane {
         }
         const step = entry.item.ok ? await this.deliver(entry, entry.item.message) : await this.holdInvalid(entry, entry.item.invalid);
         if (step === 'stop') return;
+        if (step === 'again') continue;
         this.index++;
+        this.heldTries = 0;
       }
     } catch (err) {
       // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
@@ -142,18 +150,32 @@ export class Lane {
       return 'next';
     }
 
-    const attempt = m.receiveCount;
+    const ticket = await this.ctx.flow.admit();
+    if (!ticket) {
+      await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+      return 'stop';
+    }
+    const attempt = m.receiveCount + this.heldTries;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
+    const verdict = this.ctx.flow.report(m.sourceId, outcome, ticket);
     if (outcome.kind === 'aborted') {
       this.ctx.emit('deliveryAborted', { message: m, attempt, durationMs: outcome.durationMs });
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
     }
+    if (outcome.kind !== 'success' && verdict === 'hold') {
+      // The app looks down or asked the task to slow down: keep the head and wait at the gate.
+      this.heldTries++;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, 0);
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds: 0, released: 0, held: true });
+      return 'again';
+    }
     if (outcome.kind !== 'success') {
       const backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
       await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds);
+      this.ctx.flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
       const released = await this.backOff(backoffSeconds);
-      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released });
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
       return 'stop';
     }
 
