@@ -203,7 +203,7 @@ const schema = {
   breakerProbeMaxSeconds: {
     doc: 'Longest wait between two probes while the breaker is open, in seconds.',
     format: intRange(1, 3600),
-    default: 30,
+    default: 5,
     env: 'BREAKER_PROBE_MAX_SECONDS',
   },
   breakerRampStepMs: {
