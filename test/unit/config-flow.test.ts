@@ -32,7 +32,7 @@ describe('circuit breaker and rate limit settings', () => {
   it('refuses each threshold outside its range with one line each', () => {
     const p = problems({ BREAKER_FAILURE_PERCENT: '0', BREAKER_MIN_SOURCES: '1', BREAKER_WINDOW_SECONDS: '0', BREAKER_PROBE_BASE_MS: '10', RATE_LIMIT_PER_SECOND: '-1', BREAKER_ENABLED: 'yes' });
     expect(p).toHaveLength(6);
-    for (const key of ['breakerFailurePercent', 'breakerMinSources', 'breakerWindowSeconds', 'breakerProbeBaseMs', 'rateLimitPerSecond', 'breakerEnabled']) {
+    for (const key of ['BREAKER_FAILURE_PERCENT', 'BREAKER_MIN_SOURCES', 'BREAKER_WINDOW_SECONDS', 'BREAKER_PROBE_BASE_MS', 'RATE_LIMIT_PER_SECOND', 'BREAKER_ENABLED']) {
       expect(p.some((line) => line.includes(key))).toBe(true);
     }
   });
