@@ -191,7 +191,7 @@ const schema = {
   breakerMinCalls: {
     doc: 'App calls the window must hold before the breaker may open.',
     format: intRange(1, 100000),
-    default: 10,
+    default: 20,
     env: 'BREAKER_MIN_CALLS',
   },
   breakerMinSources: {

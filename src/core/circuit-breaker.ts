@@ -30,7 +30,7 @@ export interface BreakerPolicy {
   /** Share of failed calls in the window that opens the breaker, in (0, 1]. */
   failureRate: number;
   windowMs: number;
-  /** Calls in the window before the share is trusted (closed state only). */
+  /** Calls in the window before the share is trusted. */
   minCalls: number;
   /** Distinct sources that must have failed in the window: one source failing alone never opens it. */
   minSources: number;
@@ -238,8 +238,9 @@ export class CircuitBreaker {
     if (!this.policy.enabled) return false;
     const failed = this.samples.filter((s) => s.failed);
     const sources = new Set(failed.map((s) => s.source)).size;
-    // While ramping the cap keeps calls few, so the count of calls is not required, only the spread.
-    const enoughCalls = this.state === 'ramping' || this.samples.length >= this.policy.minCalls;
+    // The call count is required while ramping too: with few calls a flaky-but-up app (say 20 %
+    // failures) would reach the share by chance and make the breaker flap, starving throughput.
+    const enoughCalls = this.samples.length >= this.policy.minCalls;
     return enoughCalls && sources >= this.policy.minSources && failed.length / this.samples.length >= this.policy.failureRate;
   }
 

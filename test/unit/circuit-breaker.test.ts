@@ -145,14 +145,22 @@ describe('circuit breaker', () => {
     expect(b.snapshot(1100).probeDelayMs).toBe(1000);
   });
 
-  it('reopens during the ramp when failures spread over sources again, without waiting for the minimum call count (4 here)', () => {
+  it('reopens during the ramp when failures spread over sources again and the window holds enough calls', () => {
     const b = opened();
     b.admit(1000, 0);
     b.record(1000, 'p', 'answered', true);
     b.record(1100, 'a', 'failed', false);
     b.record(1200, 'b', 'failed', false);
+    b.record(1250, 'c', 'failed', false);
+    // Three sources failing, but only three calls since the ramp began: under the minimum of four.
     expect(b.current).toBe('ramping');
-    expect(b.record(1300, 'c', 'failed', false)).toMatchObject({ hold: true, transition: { from: 'ramping', to: 'open' } });
+    expect(b.record(1300, 'd', 'failed', false)).toMatchObject({ hold: true, transition: { from: 'ramping', to: 'open' } });
+  });
+
+  it('a flaky app (1 call in 5 failing) never opens it once the window holds enough calls', () => {
+    const b = new CircuitBreaker(policy({ minCalls: 20 }), 0);
+    for (let i = 0; i < 1000; i++) b.record(i * 10, `s${i % 30}`, i % 5 === 0 ? 'failed' : 'answered', false);
+    expect(b.current).toBe('closed');
   });
 
   it('a 429 pauses every start until its Retry-After (capped), then ramps from closed', () => {

@@ -19,10 +19,10 @@ function problems(env: Record<string, string>): string[] {
 }
 
 describe('circuit breaker and rate limit settings', () => {
-  it('defaults: breaker on at 50 % over 10 s, 10 calls, 3 sources; probes 1 s to 5 s; no rate limit', () => {
+  it('defaults: breaker on at 50 % over 10 s, 20 calls, 3 sources; probes 1 s to 5 s; no rate limit', () => {
     const f = flowOptions(loadConfig(valid));
     expect(f).toEqual({
-      breaker: { enabled: true, failureRate: 0.5, windowMs: 10_000, minCalls: 10, minSources: 3, probeBaseMs: 1000, probeMaxMs: 5000, rampStart: 1, rampStepMs: 1000, fullConcurrency: 64, maxPauseMs: 300_000 },
+      breaker: { enabled: true, failureRate: 0.5, windowMs: 10_000, minCalls: 20, minSources: 3, probeBaseMs: 1000, probeMaxMs: 5000, rampStart: 1, rampStepMs: 1000, fullConcurrency: 64, maxPauseMs: 300_000 },
       ratePerSecond: 0,
       burst: 0,
     });
