@@ -14,6 +14,7 @@ import { startObservabilityServer, type ObservabilityServer } from './observabil
 import { logWorkerEvents } from './observability/log-events';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import type { FlowOptions } from './worker/flow-control';
 import { Worker } from './worker/worker';
 
 export class StartupError extends Error {
@@ -31,6 +32,27 @@ export function checkQueue(facts: QueueFacts, config: Pick<Config, 'queueUrl' | 
     );
   }
   return problems;
+}
+
+/** The flow gate's settings from the configuration. */
+export function flowOptions(config: Config): FlowOptions {
+  return {
+    breaker: {
+      enabled: config.breakerEnabled,
+      failureRate: config.breakerFailurePercent / 100,
+      windowMs: config.breakerWindowSeconds * 1000,
+      minCalls: config.breakerMinCalls,
+      minSources: config.breakerMinSources,
+      probeBaseMs: config.breakerProbeBaseMs,
+      probeMaxMs: config.breakerProbeMaxSeconds * 1000,
+      rampStart: 1,
+      rampStepMs: config.breakerRampStepMs,
+      fullConcurrency: config.maxConcurrentSources,
+      maxPauseMs: config.throttleMaxPauseSeconds * 1000,
+    },
+    ratePerSecond: config.rateLimitPerSecond,
+    burst: config.rateLimitBurst || config.rateLimitPerSecond,
+  };
 }
 
 export interface RunningRelay {
@@ -85,6 +107,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       appTimeoutMs: config.appTimeoutMs,
       retentionSeconds: facts.retentionSeconds,
       retentionParkShare: config.retentionParkShare,
+      flow: flowOptions(config),
     },
     { queue, ledger, app, parking },
   );

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
 import { isCoveredByLedger } from '../core/ledger-position';
-import type { RelayMessage, Sequence } from '../core/message';
+import type { RelayMessage, Sequence, TraceContext } from '../core/message';
 import { JOURNAL_PREFIX, journalSk, parseSqsSeqText, PK, SK, sqsSeqText } from './table-keys';
 
 /** What is needed to deliver a message later under the normal contract (docs/table-layout.md). */
@@ -26,6 +26,8 @@ export interface JournalEntry {
   firstSeenAt: number;
   journaledAt: number;
   skippedAt?: number;
+  /** The producer's trace context, so a replayed delivery continues the same trace. */
+  trace?: TraceContext;
 }
 
 /** Same seq, different body: two different messages claim one place in the source's order. */
@@ -58,6 +60,7 @@ export function entryFromMessage(m: RelayMessage, nowMs: number): JournalEntry {
     sentAt: m.sentAt,
     firstSeenAt: m.firstReceivedAt || nowMs,
     journaledAt: nowMs,
+    ...(Object.keys(m.trace).length > 0 ? { trace: m.trace } : {}),
   };
 }
 
@@ -73,6 +76,7 @@ export function messageFromEntry(e: JournalEntry, attempt: number): RelayMessage
     receiveCount: attempt,
     firstReceivedAt: e.firstSeenAt,
     sentAt: e.sentAt,
+    trace: e.trace ?? {},
   };
 }
 
@@ -113,9 +117,24 @@ function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeVa
     firstSeenAt: { N: String(e.firstSeenAt) },
     journaledAt: { N: String(e.journaledAt) },
   };
+  if (e.trace) item.trace = { S: JSON.stringify(e.trace) };
   if (chunks > 1) item.chunks = { N: String(chunks) };
   else item.body = { S: e.body };
   return item;
+}
+
+function parseTrace(text: string): TraceContext {
+  try {
+    const t = JSON.parse(text) as Record<string, unknown>;
+    const out: TraceContext = {};
+    if (typeof t.awsTraceHeader === 'string') out.awsTraceHeader = t.awsTraceHeader;
+    if (typeof t.traceparent === 'string') out.traceparent = t.traceparent;
+    if (typeof t.tracestate === 'string') out.tracestate = t.tracestate;
+    return out;
+  } catch {
+    // A trace is never a reason to hold a message.
+    return {};
+  }
 }
 
 function isHeaderSk(sk: string): boolean {
@@ -299,6 +318,7 @@ export class DynamoJournal implements JournalPort {
       journaledAt: Number(item.journaledAt?.N ?? 0),
     };
     if (item.skippedAt?.N !== undefined) e.skippedAt = Number(item.skippedAt.N);
+    if (item.trace?.S !== undefined) e.trace = parseTrace(item.trace.S);
     return e;
   }
 }

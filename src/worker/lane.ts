@@ -5,6 +5,7 @@ import { advancePosition, isCoveredByLedger, needsLedgerRead, type LedgerPositio
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeleteBatcher } from './delete-batcher';
+import type { FlowGate } from './flow-control';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
 import type { SourceControl } from '../core/source-state';
@@ -47,12 +48,15 @@ export interface LaneContext {
   backoff(attempt: number, receivedAt: number, retryAfterSeconds?: number): number;
   /** False when a message received at receivedAt could not stay hidden through one more app call. */
   canStillHold(receivedAt: number): boolean;
+  /** The task's gate before every app call: circuit breaker, 429 pause, rate limit. */
+  flow: FlowGate;
   emit<K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]): void;
   /** Park, journal and watchdog questions (docs/parking.md); absent when the worker runs without them. */
   parking?: ParkingPath;
 }
 
-type Step = 'next' | 'stop';
+/** 'again': the same message once more, still held (it waited at the flow gate instead of backing off). */
+type Step = 'next' | 'stop' | 'again';
 
 const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
@@ -72,6 +76,8 @@ export class Lane {
   private closed = false;
   /** This lane got its own 2xx for the source's previous message, so its cached position is proof (rule 1). */
   private ownProof = false;
+  /** Tries of the current message made without a new receive (held through an outage): they add to X-Attempt. */
+  private heldTries = 0;
 
   constructor(
     readonly key: string,
@@ -114,7 +120,9 @@ export class Lane {
         }
         const step = entry.item.ok ? await this.deliver(entry, entry.item.message) : await this.holdInvalid(entry, entry.item.invalid);
         if (step === 'stop') return;
+        if (step === 'again') continue;
         this.index++;
+        this.heldTries = 0;
       }
     } catch (err) {
       // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
@@ -155,12 +163,33 @@ export class Lane {
       return 'next';
     }
 
-    const attempt = m.receiveCount;
+    const ticket = await this.ctx.flow.admit();
+    if (!ticket) {
+      await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+      return 'stop';
+    }
+    const attempt = m.receiveCount + this.heldTries;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
+    const verdict = this.ctx.flow.report(m.sourceId, outcome, ticket);
     if (outcome.kind === 'aborted') {
       this.ctx.emit('deliveryAborted', { message: m, attempt, durationMs: outcome.durationMs });
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
+    }
+    if (outcome.kind !== 'success' && verdict === 'hold') {
+      // The app looks down or asked the task to slow down: keep the head and wait at the gate.
+      if (this.ctx.parking) {
+        // An outage may outlast the retention watchdog's deadline, and an operator may park the
+        // source meanwhile: the next try reads the source's state again instead of trusting the receive's read.
+        const watched = await this.watch(entry, m, this.ctx.parking, 0);
+        if (watched.step) return watched.step;
+        this.entries[this.index] = { item: entry.item, receivedAt: entry.receivedAt };
+        this.ownProof = false;
+      }
+      this.heldTries++;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, 0);
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds: 0, released: 0, held: true });
+      return 'again';
     }
     if (outcome.kind !== 'success') {
       let backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
@@ -170,8 +199,9 @@ export class Lane {
         backoffSeconds = watched.backoffSeconds;
       }
       await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds);
+      this.ctx.flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
       const released = await this.backOff(backoffSeconds);
-      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released });
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
       return 'stop';
     }
 

@@ -9,6 +9,7 @@ import type { SourceControl } from '../core/source-state';
 import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
 import { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
+import { FlowControl, type FlowDeps, type FlowOptions, type FlowStatus } from './flow-control';
 import { Heartbeat } from './heartbeat';
 import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
 import { ParkingPath } from './journal-path';
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   retentionSeconds?: number;
   /** Share of the retention after which a failing head is parked (default 0.75). */
   retentionParkShare?: number;
+  /** Circuit breaker and rate limit; without it every call goes straight through. */
+  flow?: FlowOptions;
 }
 
 export interface WorkerDeps {
@@ -52,12 +55,16 @@ export interface WorkerStats {
   retryingSources: number;
   oldestRetryingHeadAgeSeconds: number;
   stopping: boolean;
+  /** 'closed' in normal running; anything else means the app looks down or slowed the task. */
+  breaker: FlowStatus['state'];
 }
 
 /** Keeps a backoff inside SQS's 12-hour-per-receive limit with room for the request itself. */
 const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
+/** How often a poller blocked by the breaker looks again (transitions also wake it). */
+const FLOW_RECHECK_MS = 250;
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -72,6 +79,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly heartbeat: Heartbeat;
   private readonly deleter: DeleteBatcher;
   private readonly cache: LedgerCache;
+  private readonly flow: FlowControl;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
@@ -107,6 +115,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
     });
+    const flowDeps: FlowDeps = {
+      now: this.now,
+      changeVisibility: (entries) => deps.queue.changeVisibility(entries),
+      holdsSource: (sourceId) => this.lanes.has(sourceId),
+      onTransition: (t) => {
+        this.emit('flowTransition', t);
+        this.wakeAll();
+      },
+      onRecalled: (count, failures) => this.emit('recalled', { count, failures }),
+      onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
+    };
+    this.flow = opts.flow ? new FlowControl(opts.flow, flowDeps) : FlowControl.passThrough(opts.maxConcurrentSources, flowDeps);
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
       flushMs: opts.deleteFlushMs,
@@ -147,7 +167,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       retryingSources: this.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
       stopping: this.stopping,
+      breaker: this.flow.status().state,
     };
+  }
+
+  /** The circuit breaker, 429 pause and rate limit as they stand: for /status and /readyz. */
+  flowStatus(): FlowStatus {
+    return this.flow.status();
   }
 
   /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
@@ -159,6 +185,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stopping = true;
     this.emit('stopping', { inFlight: this.lanes.size, graceMs });
     this.pollAbort.abort();
+    this.flow.stop();
     this.wakeAll();
     // Waiting lanes start only to see the stop and hand their messages back.
     for (const start of this.slotWaiters.splice(0)) start();
@@ -188,6 +215,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const free = this.opts.maxConcurrentSources - this.lanes.size - this.reserved;
       if (free <= 0) {
         await this.waitForWake();
+        continue;
+      }
+      if (!this.flow.mayReceive()) {
+        // The breaker is open: receiving would only add held messages (and receive costs).
+        await this.waitForWake(FLOW_RECHECK_MS);
         continue;
       }
       // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
@@ -292,6 +324,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       canStillHold: (receivedAt) =>
         visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS) >
         this.opts.appTimeoutMs / 1000 + this.opts.visibilityTimeoutSeconds,
+      flow: this.flow,
       emit: (event, ...args) => this.emit(event, ...args),
       ...(this.parking ? { parking: this.parking } : {}),
     };

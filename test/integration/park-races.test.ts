@@ -20,6 +20,7 @@ const msg = (sourceId: string, n: number, body = `body-${n}`): RelayMessage => (
   receiveCount: 2,
   firstReceivedAt: 1,
   sentAt: Date.now() - 100_000,
+  trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
 });
 const act = (expectVersion: number) => ({ actor: 'op', reason: 'r', nowMs: Date.now(), expectVersion });
 
