@@ -1,9 +1,10 @@
 import type { AppPort } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
-import { advancePosition, isCoveredByLedger, needsLedgerRead } from '../core/ledger-position';
+import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead } from '../core/ledger-position';
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
+import type { LedgerPosition } from '../core/ledger-position';
 import type { DeleteBatcher } from './delete-batcher';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
@@ -108,9 +109,10 @@ export class Lane {
         this.index++;
       }
     } catch (err) {
-      // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
+      // A bug must neither strand messages nor spin: the head waits out a backoff like any
+      // failure, what follows it is handed back at once.
       this.ctx.emit('internalError', { lane: this.key, error: err as Error });
-      await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
+      await this.backOffAfterBug(err as Error).catch(() => undefined);
     }
   }
 
@@ -135,6 +137,7 @@ export class Lane {
         return this.ledgerFailed(entry, m, 'read', err as Error);
       }
     }
+    if (isSeqRegression(m.seq, position)) return this.holdRegression(entry, m, position);
     if (isCoveredByLedger(m.seq, position)) {
       await this.finish();
       this.ctx.retrying.delete(m.sourceId);
@@ -142,6 +145,11 @@ export class Lane {
       return 'next';
     }
 
+    if (this.ctx.isStopping()) {
+      // The stop came while the ledger was read: no app call starts after it.
+      await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+      return 'stop';
+    }
     const attempt = m.receiveCount;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
     if (outcome.kind === 'aborted') {
@@ -189,9 +197,43 @@ export class Lane {
     return 'stop';
   }
 
+  /** Kept, blocking its source like an invalid message: only an operator can say what it should be. */
+  private async holdRegression(entry: LaneEntry, m: RelayMessage, position: LedgerPosition | undefined): Promise<Step> {
+    const detail = `seq went backwards: ${m.seq.text} arrived after ${String(position?.producerSeq)} was delivered`;
+    const invalid: InvalidMessage = {
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle,
+      sourceId: m.sourceId,
+      reason: 'seq-regression',
+      detail,
+      receiveCount: m.receiveCount,
+      firstReceivedAt: m.firstReceivedAt,
+      sentAt: m.sentAt,
+    };
+    const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, detail, m.firstReceivedAt, backoffSeconds);
+    const released = await this.backOff(backoffSeconds);
+    this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
+    return 'stop';
+  }
+
+  private async backOffAfterBug(error: Error): Promise<void> {
+    const entry = this.entries[this.index];
+    if (!entry) return;
+    const receiveCount = entry.item.ok ? entry.item.message.receiveCount : entry.item.invalid.receiveCount;
+    const backoffSeconds = this.ctx.backoff(receiveCount, entry.receivedAt);
+    if (entry.item.ok) {
+      const m = entry.item.message;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, receiveCount, `internal error: ${error.message}`, m.firstReceivedAt, backoffSeconds);
+    }
+    await this.backOff(backoffSeconds);
+  }
+
   private async ledgerFailed(entry: LaneEntry, m: RelayMessage, stage: 'read' | 'advance', error: Error): Promise<Step> {
     const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
     this.ctx.emit('ledgerError', { message: m, stage, error, backoffSeconds });
+    // A ledger outage holds the source up as surely as a failing app: the stuck gauges must see it.
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, `ledger ${stage} failed: ${error.message}`, m.firstReceivedAt, backoffSeconds);
     await this.backOff(backoffSeconds);
     return 'stop';
   }
