@@ -35,6 +35,9 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
   worker.on('heartbeat', (e) => {
     if (e.capped > 0) log.warn({ event: 'heartbeat_capped', extended: e.extended, capped: e.capped }, 'visibility renewal capped by the 12-hour SQS limit');
   });
+  worker.on('visibilityLost', (e) =>
+    log.warn({ event: 'visibility_lost', messageIds: e.messageIds }, 'SQS no longer hides these messages for this task; their lane lets go of them'),
+  );
   worker.on('internalError', (e) => log.error({ event: 'internal_error', lane: e.lane, err: e.error }, 'unexpected error in a lane; its messages were released'));
   worker.on('stopping', (e) => log.info({ event: 'stopping', inFlight: e.inFlight, graceMs: e.graceMs }, 'stopping: no new receives'));
   worker.on('stopped', (e) => log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'));

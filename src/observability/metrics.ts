@@ -25,7 +25,7 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit, visibility-lost.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'fifo_relay_errors_total', help: 'Failed SQS or DynamoDB operations of the worker, by operation.', labelNames: ['operation'] as const, registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'fifo_relay_delivery_duration_seconds',
@@ -70,6 +70,7 @@ export class Metrics {
     worker.on('ledgerError', (e) => this.errors.inc({ operation: `ledger-${e.stage}` }));
     worker.on('queueError', (e) => this.errors.inc({ operation: e.operation }));
     worker.on('heartbeat', (e) => this.heartbeats.inc(e.extended));
+    worker.on('visibilityLost', (e) => this.errors.inc({ operation: 'visibility-lost' }, e.messageIds.length));
     worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({

@@ -3,7 +3,7 @@ import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeliveryOutcome } from '../adapters/http-app';
 import type { BatchFailure } from '../adapters/sqs-queue';
 
-export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit';
+export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit' | 'visibility-lost';
 
 export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' } | { kind: 'aborted' }>;
 
@@ -21,6 +21,8 @@ export interface WorkerEvents {
   queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
   batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
   heartbeat: [{ extended: number; capped: number }];
+  /** SQS refused a renewal because this task no longer holds the message: its lane lets go of it. */
+  visibilityLost: [{ messageIds: string[] }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
   internalError: [{ lane: string; error: Error }];
   stopping: [{ inFlight: number; graceMs: number }];

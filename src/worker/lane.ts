@@ -99,6 +99,12 @@ export class Lane {
           return;
         }
         const entry = this.entries[this.index] as LaneEntry;
+        const held = entryOf(entry);
+        if (held && this.ctx.heartbeat.isLost(held)) {
+          // SQS no longer hides it: another task may be delivering it now. Let go of everything.
+          await this.release(remainingFrom(this.entries, this.index), 'visibility-lost');
+          return;
+        }
         if (!this.ctx.canStillHold(entry.receivedAt)) {
           // Received so long ago that SQS's 12-hour limit could expire mid-call: hand it back for a fresh receive.
           await this.release(remainingFrom(this.entries, this.index), 'visibility-limit');
@@ -273,7 +279,9 @@ export class Lane {
     for (const [e, seconds] of items) {
       const held = entryOf(e);
       if (!held) continue;
+      const lost = this.ctx.heartbeat.isLost(held);
       await this.ctx.heartbeat.forget(held);
+      if (lost) continue;
       entries.push({ ...held, seconds });
     }
     if (entries.length === 0) return;

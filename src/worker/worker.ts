@@ -91,6 +91,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onExtended: (extended, capped) => this.emit('heartbeat', { extended, capped }),
       onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
+      onLost: (lost) => this.emit('visibilityLost', { messageIds: lost.map((e) => e.messageId) }),
     });
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
