@@ -8,6 +8,7 @@ import { startObservabilityServer, type ObservabilityServer } from './observabil
 import { logWorkerEvents } from './observability/log-events';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
 
 export class StartupError extends Error {
@@ -83,7 +84,8 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const stopEmf = config.emfNamespace
     ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
     : () => undefined;
-  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning });
+  const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy() });
   worker.start();
   log.info(
     { event: 'started', queueArn: facts.arn, queueId: facts.id, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
