@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
+import { CallCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
@@ -43,12 +44,14 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const clientOpts = { region: config.region, requestTimeoutMs: config.awsRequestTimeoutMs, observe: metrics.observeAws, maxSockets: config.maxConcurrentSources * 2 + 20 };
   const sqs = createSqsClient(clientOpts);
   const dynamo = createDynamoClient(clientOpts);
+  const cutoff = new CallCutoff();
   const queue = new SqsQueue(sqs, config.queueUrl, {
+    cutoff,
     waitSeconds: config.receiveWaitSeconds,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable);
+  const ledger = new DynamoLedger(dynamo, config.progressTable, cutoff);
 
   let facts: QueueFacts;
   try {
@@ -77,7 +80,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
     },
-    { queue, ledger, app },
+    { queue, ledger, app, cutCalls: () => cutoff.cut() },
   );
   metrics.attach(worker);
   logWorkerEvents(worker, log);

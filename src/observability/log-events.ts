@@ -40,5 +40,9 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
   );
   worker.on('internalError', (e) => log.error({ event: 'internal_error', lane: e.lane, err: e.error }, 'unexpected error in a lane; its messages were released'));
   worker.on('stopping', (e) => log.info({ event: 'stopping', inFlight: e.inFlight, graceMs: e.graceMs }, 'stopping: no new receives'));
-  worker.on('stopped', (e) => log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'));
+  worker.on('stopped', (e) =>
+    e.hardDeadline
+      ? log.warn({ event: 'stopped', abortedDeliveries: e.abortedDeliveries, hardDeadline: true, releasedAtDeadline: e.releasedAtDeadline }, 'stopped at the hard deadline: calls cut short, held messages released')
+      : log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'),
+  );
 }

@@ -26,7 +26,8 @@ export interface WorkerEvents {
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
   internalError: [{ lane: string; error: Error }];
   stopping: [{ inFlight: number; graceMs: number }];
-  stopped: [{ abortedDeliveries: number }];
+  /** hardDeadline: the stop cut SDK calls short and released what was still held (releasedAtDeadline). */
+  stopped: [{ abortedDeliveries: number; hardDeadline: boolean; releasedAtDeadline: number }];
 }
 
 export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {

@@ -74,6 +74,13 @@ export class Heartbeat {
     return this.lostHandles.has(entry.receiptHandle);
   }
 
+  /** Every held message, no longer renewed: for the last release pass at a hard stop. */
+  takeAll(): QueueEntry[] {
+    const all = [...this.held.values()].map((h) => ({ messageId: h.messageId, receiptHandle: h.receiptHandle }));
+    this.held.clear();
+    return all;
+  }
+
   get heldCount(): number {
     return this.held.size;
   }

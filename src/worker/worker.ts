@@ -23,6 +23,8 @@ export interface WorkerOptions {
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
   appTimeoutMs: number;
+  /** How long after the grace the stop waits for lanes and deletes before it cuts every call short. */
+  hardStopMs?: number;
 }
 
 export interface WorkerDeps {
@@ -33,6 +35,8 @@ export interface WorkerDeps {
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */
   random?: () => number;
+  /** Aborts every SQS and DynamoDB call still running (shutdown's hard deadline). */
+  cutCalls?: () => void;
 }
 
 export interface WorkerStats {
@@ -47,6 +51,7 @@ export interface WorkerStats {
 const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
+const DEFAULT_HARD_STOP_MS = 5000;
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -160,12 +165,42 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const countAborted = () => abortedDeliveries++;
     this.on('deliveryAborted', countAborted);
     if (timedOut) this.deliveryAbort.abort();
-    await Promise.allSettled([...this.lanePromises]);
+    // Past the grace only a bounded wait is left: SDK calls (a ledger that stopped answering, a
+    // renewal, the delete drain) would otherwise run on with their own timeouts and retries.
+    const finished = (async () => {
+      await Promise.allSettled([...this.lanePromises]);
+      this.heartbeat.stop();
+      await this.deleter.drain();
+      return true;
+    })();
+    let hardTimer: NodeJS.Timeout | undefined;
+    const hardDeadline = new Promise<false>((resolve) => {
+      hardTimer = setTimeout(() => resolve(false), this.opts.hardStopMs ?? DEFAULT_HARD_STOP_MS);
+    });
+    const clean = await Promise.race([finished, hardDeadline]);
+    clearTimeout(hardTimer);
     this.off('deliveryAborted', countAborted);
     clearInterval(this.pruneTimer);
     this.heartbeat.stop();
-    await this.deleter.drain();
-    this.emit('stopped', { abortedDeliveries });
+    let releasedAtDeadline = 0;
+    if (!clean) {
+      this.deps.cutCalls?.();
+      releasedAtDeadline = await this.releaseEverythingHeld();
+    }
+    this.emit('stopped', { abortedDeliveries, hardDeadline: !clean, releasedAtDeadline });
+  }
+
+  /** The last best-effort pass at the hard deadline: whatever is still held goes back now. */
+  private async releaseEverythingHeld(): Promise<number> {
+    const held = this.heartbeat.takeAll();
+    if (held.length === 0) return 0;
+    try {
+      await this.deps.queue.changeVisibility(held.map((e) => ({ ...e, seconds: 0 })));
+    } catch (err) {
+      // They reappear when their visibility runs out: later, never lost.
+      this.emit('queueError', { operation: 'change-visibility', error: err as Error });
+    }
+    return held.length;
   }
 
   private async pollLoop(): Promise<void> {
