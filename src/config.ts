@@ -160,6 +160,12 @@ const schema = {
     default: 20,
     env: 'DELETE_FLUSH_MS',
   },
+  heldBytesBudget: {
+    doc: 'Most message-body bytes one task holds at once (in lanes, waiting for a slot, or in the app); receives ask for fewer messages as it fills. 0 sizes it at a quarter of the task\'s memory (its cgroup limit, else the machine\'s).',
+    format: intRange(0, Number.MAX_SAFE_INTEGER),
+    default: 0,
+    env: 'HELD_BYTES_BUDGET',
+  },
   awsRequestTimeoutMs: {
     doc: 'Timeout of one SQS or DynamoDB request (the long poll gets its wait on top), in milliseconds.',
     format: intRange(500, 120000),
@@ -204,6 +210,7 @@ export interface Config {
   recordFailures: boolean;
   ledgerCacheSize: number;
   deleteFlushMs: number;
+  heldBytesBudget: number;
   awsRequestTimeoutMs: number;
   httpPort: number;
   emfNamespace: string;

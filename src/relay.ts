@@ -11,6 +11,8 @@ import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
+import { defaultHeldBytesBudget } from './worker/held-bytes';
+import { totalmem } from 'node:os';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -79,6 +81,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
+      heldBytesBudget: config.heldBytesBudget || defaultHeldBytesBudget(process.constrainedMemory(), totalmem()),
     },
     { queue, ledger, app, cutCalls: () => cutoff.cut() },
   );

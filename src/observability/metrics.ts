@@ -84,6 +84,7 @@ export class Metrics {
     gauge('fifo_relay_sources_in_flight', 'Sources this task is working on now (one message in flight each).', (s) => s.inFlightSources);
     gauge('fifo_relay_sources_retrying', 'Sources whose head message this task last saw failing and is waiting to retry.', (s) => s.retryingSources);
     gauge('fifo_relay_oldest_retrying_head_age_seconds', 'Age since first receive of the oldest failing head this task knows of (0 when none).', (s) => s.oldestRetryingHeadAgeSeconds);
+    gauge('fifo_relay_held_bytes', 'Body bytes of the messages held now, against HELD_BYTES_BUDGET.', (s) => s.heldBytes);
     gauge('fifo_relay_messages_held', 'Messages received and not yet finished or released (their visibility is kept alive).', (s) => s.heldMessages);
   }
 }

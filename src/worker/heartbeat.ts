@@ -4,6 +4,7 @@ import { visibilityCeilingSeconds } from '../core/retry-policy';
 
 interface Held extends QueueEntry {
   receivedAt: number;
+  bytes: number;
   visibleUntil: number;
   extending?: Promise<void>;
 }
@@ -40,9 +41,30 @@ export class Heartbeat {
 
   constructor(private readonly deps: HeartbeatDeps) {}
 
-  hold(entries: QueueEntry[], receivedAt: number): void {
+  private bytes = 0;
+
+  /** bytes: the message's body size, counted against the held-bytes budget while it is held. */
+  hold(entries: Array<QueueEntry & { bytes?: number }>, receivedAt: number): void {
     const visibleUntil = receivedAt + this.deps.visibilityTimeoutSeconds * 1000;
-    for (const e of entries) this.held.set(e.messageId, { ...e, receivedAt, visibleUntil });
+    for (const e of entries) {
+      this.drop(e.messageId);
+      const bytes = e.bytes ?? 0;
+      this.bytes += bytes;
+      this.held.set(e.messageId, { messageId: e.messageId, receiptHandle: e.receiptHandle, receivedAt, visibleUntil, bytes });
+    }
+  }
+
+  /** Body bytes of every message held now. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  private drop(messageId: string): Held | undefined {
+    const h = this.held.get(messageId);
+    if (!h) return undefined;
+    this.held.delete(messageId);
+    this.bytes -= h.bytes;
+    return h;
   }
 
   /**
@@ -54,7 +76,7 @@ export class Heartbeat {
     const h = this.held.get(entry.messageId);
     this.lostHandles.delete(entry.receiptHandle);
     if (h?.receiptHandle !== entry.receiptHandle) return;
-    this.held.delete(entry.messageId);
+    this.drop(entry.messageId);
     if (h.extending) await h.extending;
   }
 
@@ -78,6 +100,7 @@ export class Heartbeat {
   takeAll(): QueueEntry[] {
     const all = [...this.held.values()].map((h) => ({ messageId: h.messageId, receiptHandle: h.receiptHandle }));
     this.held.clear();
+    this.bytes = 0;
     return all;
   }
 
@@ -114,7 +137,7 @@ export class Heartbeat {
           if (!f) d.held.visibleUntil = now + d.seconds * 1000;
           else if (isLostFailure(f)) {
             lost.push({ messageId: d.held.messageId, receiptHandle: d.held.receiptHandle });
-            if (this.held.get(d.held.messageId) === d.held) this.held.delete(d.held.messageId);
+            if (this.held.get(d.held.messageId) === d.held) this.drop(d.held.messageId);
             this.lostHandles.add(d.held.receiptHandle);
           }
         }

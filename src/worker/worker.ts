@@ -9,6 +9,7 @@ import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/
 import { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
 import { Heartbeat } from './heartbeat';
+import { HeldBytesBudget } from './held-bytes';
 import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
 import { LedgerCache } from './ledger-cache';
 
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   appTimeoutMs: number;
   /** How long after the grace the stop waits for lanes and deletes before it cuts every call short. */
   hardStopMs?: number;
+  /** Most body bytes held at once; receives ask for fewer messages as it fills. Infinity: no limit. */
+  heldBytesBudget?: number;
 }
 
 export interface WorkerDeps {
@@ -42,6 +45,7 @@ export interface WorkerDeps {
 export interface WorkerStats {
   inFlightSources: number;
   heldMessages: number;
+  heldBytes: number;
   retryingSources: number;
   oldestRetryingHeadAgeSeconds: number;
   stopping: boolean;
@@ -52,6 +56,9 @@ const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
 const DEFAULT_HARD_STOP_MS = 5000;
+const BUDGET_RECHECK_MS = 200;
+
+const bodyBytes = (m: RawMessage): number => Buffer.byteLength(m.Body ?? '', 'utf8');
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -66,6 +73,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly heartbeat: Heartbeat;
   private readonly deleter: DeleteBatcher;
   private readonly cache: LedgerCache;
+  private readonly budget: HeldBytesBudget;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
@@ -98,6 +106,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
       onLost: (lost) => this.emit('visibilityLost', { messageIds: lost.map((e) => e.messageId) }),
     });
+    this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
       flushMs: opts.deleteFlushMs,
@@ -135,6 +144,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return {
       inFlightSources: this.active,
       heldMessages: this.heartbeat.heldCount,
+      heldBytes: this.heartbeat.heldBytes,
       retryingSources: this.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
       stopping: this.stopping,
@@ -213,10 +223,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
       // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
       // (at most a batch per poller) waits for a slot, its visibility kept alive by the heartbeat.
-      const max = SQS_MAX_BATCH;
+      // ...but never more than the held-bytes budget has room for.
+      const bytes = this.budget.reserve(SQS_MAX_BATCH);
+      if (bytes.count === 0) {
+        await this.waitForWake(BUDGET_RECHECK_MS);
+        continue;
+      }
+      const max = bytes.count;
       this.reserved += Math.min(max, free);
       const receivedAt = this.now();
-      let raw: RawMessage[];
+      let raw: RawMessage[] = [];
       try {
         raw = await this.deps.queue.receive(max, this.pollAbort.signal);
         errorDelay = 0;
@@ -228,6 +244,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         continue;
       } finally {
         this.reserved -= Math.min(max, free);
+        bytes.release(raw.map(bodyBytes));
       }
       if (raw.length > 0) this.accept(raw, receivedAt);
     }
@@ -235,12 +252,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private accept(raw: RawMessage[], receivedAt: number): void {
     const parsed = raw.map((r) => parseMessage(r, this.opts.queueId));
-    const held: QueueEntry[] = [];
-    for (const p of parsed) {
+    const held: Array<QueueEntry & { bytes: number }> = [];
+    parsed.forEach((p, i) => {
       const receiptHandle = p.ok ? p.message.receiptHandle : p.invalid.receiptHandle;
       const messageId = p.ok ? p.message.messageId : p.invalid.messageId;
-      if (receiptHandle) held.push({ messageId, receiptHandle });
-    }
+      if (receiptHandle) held.push({ messageId, receiptHandle, bytes: bodyBytes(raw[i] as RawMessage) });
+    });
     this.heartbeat.hold(held, receivedAt);
     const batches = groupBySource(parsed);
     this.emit('received', { count: raw.length, lanes: batches.length });
