@@ -25,7 +25,7 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit, visibility-lost.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'fifo_relay_errors_total', help: 'Failed SQS or DynamoDB operations of the worker, by operation.', labelNames: ['operation'] as const, registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'fifo_relay_delivery_duration_seconds',
@@ -84,6 +84,7 @@ export class Metrics {
     worker.on('journalError', () => this.errors.inc({ operation: 'journal' }));
     worker.on('flowTransition', (t) => this.breakerTransitions.inc({ to: t.to }));
     worker.on('recalled', (e) => this.recalled.inc(e.count));
+    worker.on('visibilityLost', (e) => this.errors.inc({ operation: 'visibility-lost' }, e.messageIds.length));
     worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({
@@ -126,6 +127,7 @@ export class Metrics {
         this.set(worker.flowStatus().waitingAtGate);
       },
     });
+    gauge('fifo_relay_held_bytes', 'Body bytes of the messages held now, against HELD_BYTES_BUDGET.', (s) => s.heldBytes);
     gauge('fifo_relay_messages_held', 'Messages received and not yet finished or released (their visibility is kept alive).', (s) => s.heldMessages);
   }
 }
