@@ -16,7 +16,8 @@ describe('shutdown has a hard deadline (real worker process, DynamoDB frozen mid
     ddb = await startPrivateDynamo();
     await ensureTable(ddb.client, fx.table);
     app = await startDemoApp();
-  });
+    // A second DynamoDB Local starts slowly on a loaded two-core machine.
+  }, 180_000);
   afterAll(async () => {
     if (proc && proc.child.exitCode === null) proc.child.kill('SIGKILL');
     await app.close();
