@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
 import { HttpApp } from './adapters/http-app';
+import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
 import { startEmf } from './observability/emf';
@@ -47,7 +48,8 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable);
+  // Advances of different sources that finish together share one DynamoDB call; the lane sees single calls.
+  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable), { maxInFlight: config.ledgerBatchesInFlight });
 
   let facts: QueueFacts;
   try {
@@ -72,6 +74,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       retry: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds },
       deleteFlushMs: config.deleteFlushMs,
+      deleteBatchesInFlight: config.deleteBatchesInFlight,
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
