@@ -10,6 +10,9 @@ export interface BatchingLedger extends LedgerPort {
   advanceBatch(requests: readonly AdvanceRequest[]): Promise<BatchAdvanceOutcome[]>;
 }
 
+/** Sources whose last read found no item, remembered until their first advance (bounded). */
+const MAX_REMEMBERED_MISSING = 10_000;
+
 export interface GroupCommitOptions {
   /** Batched calls allowed in flight at once; advances beyond wait for the next one to return. */
   maxInFlight: number;
@@ -34,6 +37,7 @@ export class GroupCommitLedger implements LedgerPort {
   private inFlight = 0;
   private scheduled = false;
   private readonly maxBatch: number;
+  private readonly missing = new Set<string>();
 
   constructor(
     private readonly inner: BatchingLedger,
@@ -42,8 +46,15 @@ export class GroupCommitLedger implements LedgerPort {
     this.maxBatch = Math.min(Math.max(opts.maxBatch ?? MAX_STATEMENTS_PER_BATCH, 1), MAX_STATEMENTS_PER_BATCH);
   }
 
-  read(sourceId: string): Promise<LedgerPosition | undefined> {
-    return this.inner.read(sourceId);
+  /** A lane reads a source it has not seen before advancing it: a miss makes its first write an INSERT. */
+  async read(sourceId: string): Promise<LedgerPosition | undefined> {
+    const position = await this.inner.read(sourceId);
+    if (position) this.missing.delete(sourceId);
+    else {
+      if (this.missing.size >= MAX_REMEMBERED_MISSING) this.missing.delete(this.missing.values().next().value as string);
+      this.missing.add(sourceId);
+    }
+    return position;
   }
 
   recordFailure(sourceId: string, failure: FailureRecord): Promise<void> {
@@ -52,7 +63,8 @@ export class GroupCommitLedger implements LedgerPort {
 
   advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { sourceId, seq, messageId, nowMs }, resolve, reject });
+      const insertFirst = this.missing.delete(sourceId);
+      this.queue.push({ request: { sourceId, seq, messageId, nowMs, insertFirst }, resolve, reject });
       if (!this.scheduled && this.inFlight < this.opts.maxInFlight) {
         // The rest of this turn's I/O callbacks (other lanes' app answers) join the same call.
         this.scheduled = true;

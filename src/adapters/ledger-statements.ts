@@ -8,6 +8,8 @@ export interface AdvanceRequest {
   seq: Sequence;
   messageId: string;
   nowMs: number;
+  /** The caller's read just found no item: try INSERT first, saving the UPDATE that would fail. */
+  insertFirst?: boolean;
 }
 
 /** Success ends a failure streak: the attributes recordFailure sets, removed by every advance. */

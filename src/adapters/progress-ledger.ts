@@ -131,7 +131,7 @@ export class DynamoLedger implements LedgerPort {
    */
   async advanceBatch(requests: readonly AdvanceRequest[]): Promise<BatchAdvanceOutcome[]> {
     const out: Array<BatchAdvanceOutcome | undefined> = requests.map(() => undefined);
-    let round: Array<{ at: number; insert: boolean }> = requests.map((_, at) => ({ at, insert: false }));
+    let round: Array<{ at: number; insert: boolean }> = requests.map((r, at) => ({ at, insert: r.insertFirst === true }));
     for (let n = 0; n < MAX_ROUNDS && round.length > 0; n++) {
       const res = await this.client.send(
         new BatchExecuteStatementCommand({
