@@ -5,7 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp, type DeliveryRecord } from '../src/demo/app-server';
 import { judgeChaos } from '../chaos/checker';
 import type { BaselineMessage, BaselineReport } from './baselines/common';
-import { startDelayProxy, type DelayProxy } from './lib/delay-proxy';
+import { startDelayProxy, type DelayProxy } from '../src/dev/delay-proxy';
 import { awsEnv, freshQueueAndTable, plan, queueDepth, sendAll, type Endpoints } from './lib/aws';
 import { projectRoot, type Built } from './lib/build';
 import { cpuSeconds, freePort, RssSampler, spawnNode, until, sleep, type Child } from './lib/processes';
