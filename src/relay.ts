@@ -2,6 +2,7 @@ import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
 import { CallCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
+import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
@@ -81,7 +82,8 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable, cutoff);
+  // Advances of different sources that finish together share one DynamoDB call; the lane sees single calls.
+  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable, cutoff), { maxInFlight: config.ledgerBatchesInFlight });
   const control = new DynamoSourceControl(dynamo, config.progressTable);
   const parking = { control, journal: new DynamoJournal(dynamo, config.progressTable), audit: new DynamoAuditLog(dynamo, config.progressTable) };
 
@@ -108,6 +110,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       retry: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds },
       deleteFlushMs: config.deleteFlushMs,
+      deleteBatchesInFlight: config.deleteBatchesInFlight,
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
