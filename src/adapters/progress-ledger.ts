@@ -150,8 +150,11 @@ export class DynamoLedger implements LedgerPort {
       );
       const next: typeof round = [];
       round.forEach(({ at, insert }, i) => {
-        const error = res.Responses?.[i]?.Error;
-        if (!error) out[at] = { status: 'advanced' };
+        const response = res.Responses?.[i];
+        const error = response?.Error;
+        // No answer for a statement is not a success: the message must not be deleted on it.
+        if (!response) out[at] = new Error('ledger advance got no answer for its statement in the batch');
+        else if (!error) out[at] = { status: 'advanced' };
         else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item) next.push({ at, insert: true });
         else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = { status: 'stale', position: positionOf(error.Item) };
         else if (insert && error.Code === 'DuplicateItem') next.push({ at, insert: false });

@@ -124,8 +124,10 @@ export class DynamoSourceControl implements ControlPort {
   }
 
   park(sourceId: string, c: StateChange): Promise<ControlWrite> {
-    // Parking a replaying source is allowed: the replayer's next conditional step fails on the new version.
-    return this.update(sourceId, this.enter('parked'), `attribute_exists(${PK}) AND (attribute_not_exists(#st) OR #st = :replaying) AND ${versionIs(c.expectVersion)}`, this.changeValues(c));
+    // Parking a replaying or closing source is allowed: the replayer's next conditional step fails
+    // on the new version. A replay whose closing drain keeps failing must not leave the operator
+    // without a way to stop it while the source's SQS messages age towards retention.
+    return this.update(sourceId, this.enter('parked'), `attribute_exists(${PK}) AND (attribute_not_exists(#st) OR #st IN (:replaying, :closing)) AND ${versionIs(c.expectVersion)}`, this.changeValues(c));
   }
 
   autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite> {
