@@ -38,6 +38,9 @@ export function deliveryHeaders(m: RelayMessage, attempt: number, authHeader?: s
     'x-sequence': m.seq.text,
     'x-attempt': String(attempt),
   };
+  if (m.trace.awsTraceHeader) headers['x-amzn-trace-id'] = m.trace.awsTraceHeader;
+  if (m.trace.traceparent) headers.traceparent = m.trace.traceparent;
+  if (m.trace.tracestate) headers.tracestate = m.trace.tracestate;
   if (authHeader) headers.authorization = authHeader;
   return headers;
 }

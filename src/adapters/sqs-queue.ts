@@ -84,8 +84,8 @@ export class SqsQueue implements QueuePort {
         MaxNumberOfMessages: Math.min(Math.max(max, 1), SQS_MAX_BATCH),
         WaitTimeSeconds: this.opts.waitSeconds,
         VisibilityTimeout: this.opts.visibilityTimeoutSeconds,
-        MessageSystemAttributeNames: ['MessageGroupId', 'SequenceNumber', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
-        MessageAttributeNames: ['seq', 'contentType'],
+        MessageSystemAttributeNames: ['MessageGroupId', 'SequenceNumber', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp', 'AWSTraceHeader'],
+        MessageAttributeNames: ['seq', 'contentType', 'traceparent', 'tracestate'],
       }),
       { abortSignal: signal, requestTimeout: this.opts.receiveTimeoutMs },
     );

@@ -26,3 +26,16 @@ export function sqsSeqText(seq: bigint): string {
 export function parseSqsSeqText(text: string | undefined): bigint | undefined {
   return text === undefined || !/^\d+$/.test(text) ? undefined : BigInt(text);
 }
+
+export const JOURNAL_PREFIX = 'j#';
+export const AUDIT_PREFIX = 'audit#';
+
+/** A journal entry's sort key: entries of one source sort in seq order. */
+export function journalSk(seqValue: bigint): string {
+  return JOURNAL_PREFIX + sqsSeqText(seqValue);
+}
+
+/** An audit record's sort key: records of one source sort by time. */
+export function auditSk(atMs: number, id: string): string {
+  return `${AUDIT_PREFIX}${new Date(atMs).toISOString()}#${id}`;
+}

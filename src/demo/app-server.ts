@@ -25,8 +25,10 @@ export interface DemoAppBehaviour {
   slowMs: number;
   /** While true every request gets 503: the app is "down". */
   down: boolean;
-  /** Sent with every 503 when set. */
+  /** Sent with every failure when set. */
   retryAfterSeconds?: number;
+  /** What "down" answers: 503 unless set (429 for a throttling app). */
+  downStatus?: number;
 }
 
 export interface DemoAppOptions extends Partial<DemoAppBehaviour> {
@@ -86,7 +88,7 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     let delay = behaviour.latencyMs;
     if (behaviour.slowRate > 0 && random() < behaviour.slowRate) delay += behaviour.slowMs;
     if (delay > 0) await sleep(delay);
-    const status = behaviour.down || (behaviour.failRate > 0 && random() < behaviour.failRate) ? 503 : 200;
+    const status = behaviour.down ? (behaviour.downStatus ?? 503) : behaviour.failRate > 0 && random() < behaviour.failRate ? 503 : 200;
     const record: DeliveryRecord = {
       sourceId: header(req, 'x-source-id'),
       seq: header(req, 'x-sequence'),
@@ -101,7 +103,7 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     // Recorded before answering: a success the relay never hears of still counts as received here.
     records.push(record);
     if (opts.recordFile) appendFileSync(opts.recordFile, `${JSON.stringify(record)}\n`);
-    if (status === 503 && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
+    if (status !== 200 && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
     res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again later');
   };
 

@@ -40,10 +40,13 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
         return json(res, 200, { status: 'ok' });
       case '/readyz': {
         const ready = opts.isReady();
-        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+        if (!ready) return json(res, 503, { status: 'not ready' });
+        // The app being down is not the task's fault: restarting tasks would not help, so say it and stay ready.
+        const breaker = opts.worker.flowStatus().state;
+        return json(res, 200, breaker === 'closed' ? { status: 'ready' } : { status: 'degraded', breaker });
       }
       case '/status':
-        return json(res, 200, { ...opts.worker.stats(), retrying: opts.worker.retryingHeads() });
+        return json(res, 200, { ...opts.worker.stats(), flow: opts.worker.flowStatus(), retrying: opts.worker.retryingHeads() });
       default:
         return json(res, 404, { error: 'not found', paths: ['/metrics', '/healthz', '/readyz', '/status'] });
     }

@@ -4,13 +4,19 @@ import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort } from '../adapters/sqs-queue';
 import { SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS } from '../config';
 import { groupBySource, type LaneItem } from '../core/lanes';
-import { parseMessage, type RawMessage } from '../core/message';
+import { parseMessage, type ParseResult, type RawMessage } from '../core/message';
+import type { SourceControl } from '../core/source-state';
 import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
 import { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
+import { FlowControl, type FlowDeps, type FlowOptions, type FlowStatus } from './flow-control';
 import { Heartbeat } from './heartbeat';
 import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
+import { ParkingPath } from './journal-path';
 import { LedgerCache } from './ledger-cache';
+import type { AuditPort } from '../adapters/audit-log';
+import type { JournalPort } from '../adapters/journal';
+import type { ControlPort } from '../adapters/source-control';
 
 export interface WorkerOptions {
   queueId: string;
@@ -23,12 +29,20 @@ export interface WorkerOptions {
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
   appTimeoutMs: number;
+  /** The queue's MessageRetentionPeriod (seconds), for the retention watchdog. */
+  retentionSeconds?: number;
+  /** Share of the retention after which a failing head is parked (default 0.75). */
+  retentionParkShare?: number;
+  /** Circuit breaker and rate limit; without it every call goes straight through. */
+  flow?: FlowOptions;
 }
 
 export interface WorkerDeps {
   queue: QueuePort;
   ledger: LedgerPort;
   app: AppPort;
+  /** Parking (state, journal, audit): all three, or none for a worker without park/replay. */
+  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort };
   /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */
@@ -41,12 +55,16 @@ export interface WorkerStats {
   retryingSources: number;
   oldestRetryingHeadAgeSeconds: number;
   stopping: boolean;
+  /** 'closed' in normal running; anything else means the app looks down or slowed the task. */
+  breaker: FlowStatus['state'];
 }
 
 /** Keeps a backoff inside SQS's 12-hour-per-receive limit with room for the request itself. */
 const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
+/** How often a poller blocked by the breaker looks again (transitions also wake it). */
+const FLOW_RECHECK_MS = 250;
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -61,6 +79,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly heartbeat: Heartbeat;
   private readonly deleter: DeleteBatcher;
   private readonly cache: LedgerCache;
+  private readonly flow: FlowControl;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
@@ -73,6 +92,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private pollers: Promise<void>[] = [];
   private stopped: Promise<void> | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly parking: ParkingPath | undefined;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -84,6 +104,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.cache = new LedgerCache(opts.ledgerCacheSize);
+    this.parking = deps.parking
+      ? new ParkingPath(deps.parking, { retentionSeconds: opts.retentionSeconds ?? 345_600, retentionParkShare: opts.retentionParkShare ?? 0.75 }, this.now)
+      : undefined;
     this.heartbeat = new Heartbeat({
       changeVisibility: (entries) => deps.queue.changeVisibility(entries),
       now: this.now,
@@ -92,6 +115,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
     });
+    const flowDeps: FlowDeps = {
+      now: this.now,
+      changeVisibility: (entries) => deps.queue.changeVisibility(entries),
+      holdsSource: (sourceId) => this.lanes.has(sourceId),
+      onTransition: (t) => {
+        this.emit('flowTransition', t);
+        this.wakeAll();
+      },
+      onRecalled: (count, failures) => this.emit('recalled', { count, failures }),
+      onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
+    };
+    this.flow = opts.flow ? new FlowControl(opts.flow, flowDeps) : FlowControl.passThrough(opts.maxConcurrentSources, flowDeps);
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
       flushMs: opts.deleteFlushMs,
@@ -132,7 +167,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       retryingSources: this.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
       stopping: this.stopping,
+      breaker: this.flow.status().state,
     };
+  }
+
+  /** The circuit breaker, 429 pause and rate limit as they stand: for /status and /readyz. */
+  flowStatus(): FlowStatus {
+    return this.flow.status();
   }
 
   /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
@@ -144,6 +185,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stopping = true;
     this.emit('stopping', { inFlight: this.lanes.size, graceMs });
     this.pollAbort.abort();
+    this.flow.stop();
     this.wakeAll();
     // Waiting lanes start only to see the stop and hand their messages back.
     for (const start of this.slotWaiters.splice(0)) start();
@@ -173,6 +215,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       const free = this.opts.maxConcurrentSources - this.lanes.size - this.reserved;
       if (free <= 0) {
         await this.waitForWake();
+        continue;
+      }
+      if (!this.flow.mayReceive()) {
+        // The breaker is open: receiving would only add held messages (and receive costs).
+        await this.waitForWake(FLOW_RECHECK_MS);
         continue;
       }
       // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
@@ -208,8 +255,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.heartbeat.hold(held, receivedAt);
     const batches = groupBySource(parsed);
     this.emit('received', { count: raw.length, lanes: batches.length });
+    const standing = this.readForReceive(parsed);
     for (const batch of batches) {
-      const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt }));
+      const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt, ...(standing ? { standing } : {}) }));
       // Only when a held message's visibility ran out and SQS handed out the group again: an open
       // lane takes the newcomers in order (the ledger keeps repeats from the app); a closing one
       // does not, and they start a lane of their own.
@@ -227,6 +275,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       });
       this.lanePromises.add(run);
     }
+  }
+
+  /** Rule 1: one consistent read for all sources of a receive, made after it; lanes await it before sending. */
+  private readForReceive(parsed: ParseResult[]): Promise<Map<string, SourceControl>> | undefined {
+    if (!this.parking) return undefined;
+    const ids = [...new Set(parsed.flatMap((p) => (p.ok ? [p.message.sourceId] : [])))];
+    if (ids.length === 0) return undefined;
+    const read = this.parking.readForReceive(ids);
+    // Each lane awaits it and handles a failure; this keeps a rejection from going unhandled meanwhile.
+    read.catch(() => undefined);
+    return read;
   }
 
   private async runInSlot(lane: Lane): Promise<void> {
@@ -265,7 +324,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       canStillHold: (receivedAt) =>
         visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS) >
         this.opts.appTimeoutMs / 1000 + this.opts.visibilityTimeoutSeconds,
+      flow: this.flow,
       emit: (event, ...args) => this.emit(event, ...args),
+      ...(this.parking ? { parking: this.parking } : {}),
     };
   }
 

@@ -65,7 +65,7 @@ describe('loadConfig', () => {
   it('refuses credentials inside TARGET_URL and never repeats them', () => {
     const p = problems({ ...valid, TARGET_URL: 'https://svc:hunter2@app.example.com/ops' });
     expect(p).toHaveLength(1);
-    expect(p[0]).toMatch(/targetUrl: must not carry credentials/);
+    expect(p[0]).toMatch(/^TARGET_URL: must not carry credentials/);
     expect(p.join('\n')).not.toContain('hunter2');
   });
 

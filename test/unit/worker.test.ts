@@ -82,10 +82,11 @@ describe('worker loop with in-memory ports', () => {
     expect(worker.stats().retryingSources).toBe(0);
   });
 
-  it('honours Retry-After over the exponential backoff', async () => {
+  // A 429 instead holds the head at the flow gate for the whole task (worker-flow.test.ts).
+  it('honours Retry-After of a 503 over the exponential backoff', async () => {
     const queue = new MemoryFifoQueue();
     queue.send('A', 'a1', seqAttr(1));
-    const app = new ScriptedApp(() => fail(429, 42));
+    const app = new ScriptedApp(() => fail(503, 42));
     worker = new Worker(options(), { queue, ledger: new MemoryLedger(), app });
     const failed = collect(worker, 'deliveryFailed');
     worker.start();
