@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { validateHeaderValue } from 'node:http';
 
 /** SQS refuses any visibility that reaches past 12 hours after a receive. */
 export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
@@ -114,7 +115,8 @@ const schema = {
   },
   receiveWaitSeconds: {
     doc: 'Long-poll wait of each ReceiveMessage call, in seconds.',
-    format: intRange(0, 20),
+    // At least 1: with 0 every poller would spin on empty receives as fast as SQS answers.
+    format: intRange(1, 20),
     default: 20,
     env: 'RECEIVE_WAIT_SECONDS',
   },
@@ -179,10 +181,28 @@ const schema = {
     env: 'LEDGER_CACHE_SIZE',
   },
   deleteFlushMs: {
-    doc: 'How long finished messages may wait to be deleted together in one DeleteMessageBatch, in milliseconds.',
+    doc: 'Upper bound on how long a finished message waits for its DeleteMessageBatch while earlier deletes are in flight, in milliseconds; with none in flight it is deleted at once, so low load never waits for it.',
     format: intRange(0, 1000),
     default: 20,
     env: 'DELETE_FLUSH_MS',
+  },
+  heldBytesBudget: {
+    doc: 'Most message-body bytes one task holds at once (in lanes, waiting for a slot, or in the app); receives ask for fewer messages as it fills. 0 sizes it at a quarter of the task\'s memory (its cgroup limit, else the machine\'s).',
+    format: intRange(0, Number.MAX_SAFE_INTEGER),
+    default: 0,
+    env: 'HELD_BYTES_BUDGET',
+  },
+  deleteBatchesInFlight: {
+    doc: 'DeleteMessageBatch calls of fewer than ten messages a task keeps in flight at once; messages finishing meanwhile wait and go together in the next one.',
+    format: intRange(1, 64),
+    default: 1,
+    env: 'DELETE_BATCHES_IN_FLIGHT',
+  },
+  ledgerBatchesInFlight: {
+    doc: 'Ledger writes a task keeps in flight at once; advances of other sources finishing meanwhile wait and go together, up to 25 conditional statements per BatchExecuteStatement.',
+    format: intRange(1, 64),
+    default: 2,
+    env: 'LEDGER_BATCHES_IN_FLIGHT',
   },
   awsRequestTimeoutMs: {
     doc: 'Timeout of one SQS or DynamoDB request (the long poll gets its wait on top), in milliseconds.',
@@ -296,6 +316,9 @@ export interface Config {
   replayPollMs: number;
   ledgerCacheSize: number;
   deleteFlushMs: number;
+  heldBytesBudget: number;
+  deleteBatchesInFlight: number;
+  ledgerBatchesInFlight: number;
   awsRequestTimeoutMs: number;
   breakerEnabled: boolean;
   breakerFailurePercent: number;
@@ -334,6 +357,22 @@ export function maxHoldSeconds(c: Pick<Config, 'appTimeoutMs' | 'visibilityTimeo
   return Math.ceil((SQS_MAX_BATCH * c.appTimeoutMs) / 1000) + c.visibilityTimeoutSeconds;
 }
 
+/**
+ * A value node:http would refuse in a header makes every request throw: refused at start instead.
+ * The message names the variable and the kind of fault, never the value (it may be a secret).
+ */
+function headerProblem(name: string, value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    validateHeaderValue('x-check', value);
+  } catch {
+    const why = /[\r\n]/.test(value) ? 'it contains a line break (a secret file\'s trailing newline?)' : 'it contains a character outside visible Latin-1';
+    return `TARGET_AUTH_HEADER is not a valid HTTP header value: ${why}`;
+  }
+  if (value !== value.trim()) return `${name} has leading or trailing whitespace, which HTTP drops: remove it`;
+  return undefined;
+}
+
 function crossChecks(c: Config): string[] {
   const problems: string[] = [];
   const hold = maxHoldSeconds(c);
@@ -346,6 +385,17 @@ function crossChecks(c: Config): string[] {
   if (c.appTimeoutMs / 1000 >= c.visibilityTimeoutSeconds * 100) {
     problems.push('APP_TIMEOUT_MS is over 100 × VISIBILITY_TIMEOUT_SECONDS: raise the visibility timeout so the heartbeat is not the only thing keeping long calls hidden');
   }
+  if ((c.awsRequestTimeoutMs * 2) / 1000 > (c.visibilityTimeoutSeconds * 2) / 3) {
+    problems.push(
+      `VISIBILITY_TIMEOUT_SECONDS (${c.visibilityTimeoutSeconds}) is too short for AWS_REQUEST_TIMEOUT_MS (${c.awsRequestTimeoutMs}): the heartbeat renews with two thirds ` +
+        'of the visibility left, which must hold a renewal that times out plus one more; raise the visibility to at least 3 × the request timeout',
+    );
+  }
+  if (c.shutdownGraceSeconds * 1000 < c.appTimeoutMs) {
+    problems.push(`SHUTDOWN_GRACE_SECONDS (${c.shutdownGraceSeconds} s) is shorter than APP_TIMEOUT_MS (${c.appTimeoutMs} ms): a deploy would abort calls that could still succeed`);
+  }
+  const header = headerProblem('TARGET_AUTH_HEADER', c.targetAuthHeader);
+  if (header) problems.push(header);
   if (c.retryBaseSeconds > c.retryMaxSeconds) {
     problems.push(`RETRY_BASE_SECONDS (${c.retryBaseSeconds}) must not exceed RETRY_MAX_SECONDS (${c.retryMaxSeconds})`);
   }

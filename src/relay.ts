@@ -1,6 +1,8 @@
 import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
+import { CallCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
+import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
@@ -15,7 +17,10 @@ import { logWorkerEvents } from './observability/log-events';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import type { FlowOptions } from './worker/flow-control';
+import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
+import { defaultHeldBytesBudget } from './worker/held-bytes';
+import { totalmem } from 'node:os';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -70,12 +75,15 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const clientOpts = { region: config.region, requestTimeoutMs: config.awsRequestTimeoutMs, observe: metrics.observeAws, maxSockets: config.maxConcurrentSources * 2 + 20 };
   const sqs = createSqsClient(clientOpts);
   const dynamo = createDynamoClient(clientOpts);
+  const cutoff = new CallCutoff();
   const queue = new SqsQueue(sqs, config.queueUrl, {
+    cutoff,
     waitSeconds: config.receiveWaitSeconds,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable);
+  // Advances of different sources that finish together share one DynamoDB call; the lane sees single calls.
+  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable, cutoff), { maxInFlight: config.ledgerBatchesInFlight });
   const control = new DynamoSourceControl(dynamo, config.progressTable);
   const parking = { control, journal: new DynamoJournal(dynamo, config.progressTable), audit: new DynamoAuditLog(dynamo, config.progressTable) };
 
@@ -102,14 +110,16 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       retry: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds },
       deleteFlushMs: config.deleteFlushMs,
+      deleteBatchesInFlight: config.deleteBatchesInFlight,
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
       retentionSeconds: facts.retentionSeconds,
       retentionParkShare: config.retentionParkShare,
       flow: flowOptions(config),
+      heldBytesBudget: config.heldBytesBudget || defaultHeldBytesBudget(process.constrainedMemory(), totalmem()),
     },
-    { queue, ledger, app, parking },
+    { queue, ledger, app, parking, cutCalls: () => cutoff.cut() },
   );
   const replayer = new Replayer(
     {
@@ -138,7 +148,8 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const stopEmf = config.emfNamespace
     ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
     : () => undefined;
-  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning });
+  const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy() });
   worker.start();
   replayer.start();
   log.info(

@@ -9,7 +9,18 @@ export const WORKER_SQS_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 's
  * the journal (put-if-absent, query, delete after replay), the audit trail and the per-receive
  * batched state read.
  */
-export const WORKER_DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+export const WORKER_DYNAMODB_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  // Group-committed ledger advances are PartiQL UPDATE (and INSERT for a new source) statements
+  // in BatchExecuteStatement, which IAM authorizes per statement kind.
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
 /** What `fifo-relay park | unpark | skip` call: read the source, conditional state writes, journal queries, audit records. No delete, no scan. */
 export const PARK_OPERATOR_DYNAMODB_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 

@@ -68,7 +68,9 @@ export type InvalidReason =
   | 'missing-sequence-number'
   | 'bad-seq-attribute'
   | 'bad-content-type'
-  | 'missing-body';
+  | 'missing-body'
+  /** A producer seq below the ledger's on a message sent after the last one delivered. */
+  | 'seq-regression';
 
 export interface InvalidMessage {
   messageId: string;

@@ -106,6 +106,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       RECEIVE_WAIT_SECONDS: '2',
       VISIBILITY_TIMEOUT_SECONDS: '10',
       APP_TIMEOUT_MS: '5000',
+      AWS_REQUEST_TIMEOUT_MS: '3000',
       RETRY_BASE_SECONDS: '1',
       RETRY_MAX_SECONDS: '4',
       MAX_CONCURRENT_SOURCES: '32',

@@ -14,6 +14,8 @@ export interface ObservabilityOptions {
   worker: Worker;
   /** Ready once start-up checks passed; false again while stopping so no new traffic is routed. */
   isReady(): boolean;
+  /** False when the loop holds work but makes no progress (a stuck-loop watchdog); absent means always live. */
+  isLive?(): boolean;
 }
 
 function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
@@ -36,8 +38,10 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
           })
           .catch((err: Error) => json(res, 500, { error: err.message }));
         return;
-      case '/healthz':
-        return json(res, 200, { status: 'ok' });
+      case '/healthz': {
+        const live = opts.isLive?.() ?? true;
+        return json(res, live ? 200 : 503, { status: live ? 'ok' : 'stuck: holding messages with no progress' });
+      }
       case '/readyz': {
         const ready = opts.isReady();
         if (!ready) return json(res, 503, { status: 'not ready' });

@@ -54,7 +54,14 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
   worker.on('recalled', (e) =>
     log.info({ event: 'heads_recalled', count: e.count, failures: e.failures.length }, 'heads backed off during the outage handed back for the ramp'),
   );
+  worker.on('visibilityLost', (e) =>
+    log.warn({ event: 'visibility_lost', messageIds: e.messageIds }, 'SQS no longer hides these messages for this task; their lane lets go of them'),
+  );
   worker.on('internalError', (e) => log.error({ event: 'internal_error', lane: e.lane, err: e.error }, 'unexpected error in a lane; its messages were released'));
   worker.on('stopping', (e) => log.info({ event: 'stopping', inFlight: e.inFlight, graceMs: e.graceMs }, 'stopping: no new receives'));
-  worker.on('stopped', (e) => log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'));
+  worker.on('stopped', (e) =>
+    e.hardDeadline
+      ? log.warn({ event: 'stopped', abortedDeliveries: e.abortedDeliveries, hardDeadline: true, releasedAtDeadline: e.releasedAtDeadline }, 'stopped at the hard deadline: calls cut short, held messages released')
+      : log.info({ event: 'stopped', abortedDeliveries: e.abortedDeliveries }, 'stopped'),
+  );
 }

@@ -25,7 +25,7 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit, visibility-lost.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'fifo_relay_errors_total', help: 'Failed SQS or DynamoDB operations of the worker, by operation.', labelNames: ['operation'] as const, registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'fifo_relay_delivery_duration_seconds',
@@ -38,6 +38,20 @@ export class Metrics {
     name: 'fifo_relay_aws_requests_total',
     help: 'SQS and DynamoDB API calls, by service, action and outcome.',
     labelNames: ['service', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly awsDuration = new Histogram({
+    name: 'fifo_relay_aws_request_duration_seconds',
+    help: 'Wall time of SQS and DynamoDB API calls (with the SDK\'s own retries), by service and action; a ReceiveMessage includes its long-poll wait.',
+    labelNames: ['service', 'action'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
+  });
+  readonly awsBatchItems = new Histogram({
+    name: 'fifo_relay_aws_batch_items',
+    help: 'Items per successful batch call: statements per BatchExecuteStatement, entries per DeleteMessageBatch or ChangeMessageVisibilityBatch, messages per ReceiveMessage.',
+    labelNames: ['service', 'action'] as const,
+    buckets: [0, 1, 2, 3, 5, 8, 10, 15, 20, 25],
     registers: [this.registry],
   });
   readonly journaled = new Counter({ name: 'fifo_relay_messages_journaled_total', help: 'Messages of parked or replaying sources moved from SQS into the journal.', registers: [this.registry] });
@@ -55,7 +69,11 @@ export class Metrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fifo_relay_' });
   }
 
-  readonly observeAws: AwsCallObserver = (service, action, outcome) => this.awsCalls.inc({ service, action, outcome });
+  readonly observeAws: AwsCallObserver = (service, action, outcome, cost) => {
+    this.awsCalls.inc({ service, action, outcome });
+    this.awsDuration.observe({ service, action }, cost.durationMs / 1000);
+    if (cost.items !== undefined) this.awsBatchItems.observe({ service, action }, cost.items);
+  };
 
   attach(worker: Worker): void {
     worker.on('received', (e) => this.received.inc(e.count));
@@ -84,6 +102,7 @@ export class Metrics {
     worker.on('journalError', () => this.errors.inc({ operation: 'journal' }));
     worker.on('flowTransition', (t) => this.breakerTransitions.inc({ to: t.to }));
     worker.on('recalled', (e) => this.recalled.inc(e.count));
+    worker.on('visibilityLost', (e) => this.errors.inc({ operation: 'visibility-lost' }, e.messageIds.length));
     worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({
@@ -126,6 +145,7 @@ export class Metrics {
         this.set(worker.flowStatus().waitingAtGate);
       },
     });
+    gauge('fifo_relay_held_bytes', 'Body bytes of the messages held now, against HELD_BYTES_BUDGET.', (s) => s.heldBytes);
     gauge('fifo_relay_messages_held', 'Messages received and not yet finished or released (their visibility is kept alive).', (s) => s.heldMessages);
   }
 }

@@ -4,7 +4,7 @@ import type { DeliveryOutcome } from '../adapters/http-app';
 import type { BatchFailure } from '../adapters/sqs-queue';
 import type { Transition } from '../core/circuit-breaker';
 
-export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit';
+export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit' | 'visibility-lost';
 
 export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' } | { kind: 'aborted' }>;
 
@@ -30,6 +30,8 @@ export interface WorkerEvents {
   heldForState: [{ message: RelayMessage; backoffSeconds: number }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
   autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
+  /** SQS refused a renewal because this task no longer holds the message: its lane lets go of it. */
+  visibilityLost: [{ messageIds: string[] }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
   internalError: [{ lane: string; error: Error }];
   /** The circuit breaker changed state (closed, open, probing, ramping). */
@@ -37,7 +39,8 @@ export interface WorkerEvents {
   /** Heads backed off during an outage, handed back early (visibility 0) when the app answered again. */
   recalled: [{ count: number; failures: BatchFailure[] }];
   stopping: [{ inFlight: number; graceMs: number }];
-  stopped: [{ abortedDeliveries: number }];
+  /** hardDeadline: the stop cut SDK calls short and released what was still held (releasedAtDeadline). */
+  stopped: [{ abortedDeliveries: number; hardDeadline: boolean; releasedAtDeadline: number }];
 }
 
 export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {

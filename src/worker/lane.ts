@@ -1,7 +1,7 @@
 import type { AppPort } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
-import { advancePosition, isCoveredByLedger, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
+import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeleteBatcher } from './delete-batcher';
@@ -113,6 +113,12 @@ export class Lane {
           return;
         }
         const entry = this.entries[this.index] as LaneEntry;
+        const held = entryOf(entry);
+        if (held && this.ctx.heartbeat.isLost(held)) {
+          // SQS no longer hides it: another task may be delivering it now. Let go of everything.
+          await this.release(remainingFrom(this.entries, this.index), 'visibility-lost');
+          return;
+        }
         if (!this.ctx.canStillHold(entry.receivedAt)) {
           // Received so long ago that SQS's 12-hour limit could expire mid-call: hand it back for a fresh receive.
           await this.release(remainingFrom(this.entries, this.index), 'visibility-limit');
@@ -125,9 +131,10 @@ export class Lane {
         this.heldTries = 0;
       }
     } catch (err) {
-      // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
+      // A bug must neither strand messages nor spin: the head waits out a backoff like any
+      // failure, what follows it is handed back at once.
       this.ctx.emit('internalError', { lane: this.key, error: err as Error });
-      await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
+      await this.backOffAfterBug(err as Error).catch(() => undefined);
     }
   }
 
@@ -156,6 +163,7 @@ export class Lane {
         return this.ledgerFailed(entry, m, 'read', err as Error);
       }
     }
+    if (isSeqRegression(m.seq, position)) return this.holdRegression(entry, m, position);
     if (isCoveredByLedger(m.seq, position)) {
       await this.finish();
       this.ctx.retrying.delete(m.sourceId);
@@ -164,7 +172,9 @@ export class Lane {
     }
 
     const ticket = await this.ctx.flow.admit();
-    if (!ticket) {
+    if (!ticket || this.ctx.isStopping()) {
+      // The stop came while the ledger was read or the gate was waited at: no app call starts after it.
+      if (ticket) this.ctx.flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'stopping' }, ticket);
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
     }
@@ -308,9 +318,43 @@ export class Lane {
     return 'stop';
   }
 
+  /** Kept, blocking its source like an invalid message: only an operator can say what it should be. */
+  private async holdRegression(entry: LaneEntry, m: RelayMessage, position: LedgerPosition | undefined): Promise<Step> {
+    const detail = `seq went backwards: ${m.seq.text} arrived after ${String(position?.producerSeq)} was delivered`;
+    const invalid: InvalidMessage = {
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle,
+      sourceId: m.sourceId,
+      reason: 'seq-regression',
+      detail,
+      receiveCount: m.receiveCount,
+      firstReceivedAt: m.firstReceivedAt,
+      sentAt: m.sentAt,
+    };
+    const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, detail, m.firstReceivedAt, backoffSeconds);
+    const released = await this.backOff(backoffSeconds);
+    this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
+    return 'stop';
+  }
+
+  private async backOffAfterBug(error: Error): Promise<void> {
+    const entry = this.entries[this.index];
+    if (!entry) return;
+    const receiveCount = entry.item.ok ? entry.item.message.receiveCount : entry.item.invalid.receiveCount;
+    const backoffSeconds = this.ctx.backoff(receiveCount, entry.receivedAt);
+    if (entry.item.ok) {
+      const m = entry.item.message;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, receiveCount, `internal error: ${error.message}`, m.firstReceivedAt, backoffSeconds);
+    }
+    await this.backOff(backoffSeconds);
+  }
+
   private async ledgerFailed(entry: LaneEntry, m: RelayMessage, stage: 'read' | 'advance', error: Error): Promise<Step> {
     const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
     this.ctx.emit('ledgerError', { message: m, stage, error, backoffSeconds });
+    // A ledger outage holds the source up as surely as a failing app: the stuck gauges must see it.
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, `ledger ${stage} failed: ${error.message}`, m.firstReceivedAt, backoffSeconds);
     await this.backOff(backoffSeconds);
     return 'stop';
   }
@@ -350,7 +394,9 @@ export class Lane {
     for (const [e, seconds] of items) {
       const held = entryOf(e);
       if (!held) continue;
+      const lost = this.ctx.heartbeat.isLost(held);
       await this.ctx.heartbeat.forget(held);
+      if (lost) continue;
       entries.push({ ...held, seconds });
     }
     if (entries.length === 0) return;

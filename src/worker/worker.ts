@@ -11,6 +11,7 @@ import { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
 import { FlowControl, type FlowDeps, type FlowOptions, type FlowStatus } from './flow-control';
 import { Heartbeat } from './heartbeat';
+import { HeldBytesBudget } from './held-bytes';
 import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
 import { ParkingPath } from './journal-path';
 import { LedgerCache } from './ledger-cache';
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   visibilityTimeoutSeconds: number;
   retry: RetryPolicy;
   deleteFlushMs: number;
+  /** DeleteMessageBatch calls of fewer than ten in flight at once (default 1). */
+  deleteBatchesInFlight?: number;
   ledgerCacheSize: number;
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
@@ -35,6 +38,10 @@ export interface WorkerOptions {
   retentionParkShare?: number;
   /** Circuit breaker and rate limit; without it every call goes straight through. */
   flow?: FlowOptions;
+  /** How long after the grace the stop waits for lanes and deletes before it cuts every call short. */
+  hardStopMs?: number;
+  /** Most body bytes held at once; receives ask for fewer messages as it fills. Infinity: no limit. */
+  heldBytesBudget?: number;
 }
 
 export interface WorkerDeps {
@@ -47,11 +54,14 @@ export interface WorkerDeps {
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */
   random?: () => number;
+  /** Aborts every SQS and DynamoDB call still running (shutdown's hard deadline). */
+  cutCalls?: () => void;
 }
 
 export interface WorkerStats {
   inFlightSources: number;
   heldMessages: number;
+  heldBytes: number;
   retryingSources: number;
   oldestRetryingHeadAgeSeconds: number;
   stopping: boolean;
@@ -65,6 +75,10 @@ const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
 /** How often a poller blocked by the breaker looks again (transitions also wake it). */
 const FLOW_RECHECK_MS = 250;
+const DEFAULT_HARD_STOP_MS = 5000;
+const BUDGET_RECHECK_MS = 200;
+
+const bodyBytes = (m: RawMessage): number => Buffer.byteLength(m.Body ?? '', 'utf8');
 
 /**
  * The loop: keeps up to maxConcurrentSources sources in flight, polls whenever there is room,
@@ -80,6 +94,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly deleter: DeleteBatcher;
   private readonly cache: LedgerCache;
   private readonly flow: FlowControl;
+  private readonly budget: HeldBytesBudget;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
@@ -114,6 +129,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onExtended: (extended, capped) => this.emit('heartbeat', { extended, capped }),
       onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
+      onLost: (lost) => this.emit('visibilityLost', { messageIds: lost.map((e) => e.messageId) }),
     });
     const flowDeps: FlowDeps = {
       now: this.now,
@@ -127,9 +143,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
     };
     this.flow = opts.flow ? new FlowControl(opts.flow, flowDeps) : FlowControl.passThrough(opts.maxConcurrentSources, flowDeps);
+    this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
       flushMs: opts.deleteFlushMs,
+      ...(opts.deleteBatchesInFlight === undefined ? {} : { maxInFlight: opts.deleteBatchesInFlight }),
       onFailures: (failures) => this.emit('batchFailures', { operation: 'delete', failures }),
       onError: (error) => this.emit('queueError', { operation: 'delete', error }),
     });
@@ -164,6 +182,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return {
       inFlightSources: this.active,
       heldMessages: this.heartbeat.heldCount,
+      heldBytes: this.heartbeat.heldBytes,
       retryingSources: this.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
       stopping: this.stopping,
@@ -201,12 +220,42 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const countAborted = () => abortedDeliveries++;
     this.on('deliveryAborted', countAborted);
     if (timedOut) this.deliveryAbort.abort();
-    await Promise.allSettled([...this.lanePromises]);
+    // Past the grace only a bounded wait is left: SDK calls (a ledger that stopped answering, a
+    // renewal, the delete drain) would otherwise run on with their own timeouts and retries.
+    const finished = (async () => {
+      await Promise.allSettled([...this.lanePromises]);
+      this.heartbeat.stop();
+      await this.deleter.drain();
+      return true;
+    })();
+    let hardTimer: NodeJS.Timeout | undefined;
+    const hardDeadline = new Promise<false>((resolve) => {
+      hardTimer = setTimeout(() => resolve(false), this.opts.hardStopMs ?? DEFAULT_HARD_STOP_MS);
+    });
+    const clean = await Promise.race([finished, hardDeadline]);
+    clearTimeout(hardTimer);
     this.off('deliveryAborted', countAborted);
     clearInterval(this.pruneTimer);
     this.heartbeat.stop();
-    await this.deleter.drain();
-    this.emit('stopped', { abortedDeliveries });
+    let releasedAtDeadline = 0;
+    if (!clean) {
+      this.deps.cutCalls?.();
+      releasedAtDeadline = await this.releaseEverythingHeld();
+    }
+    this.emit('stopped', { abortedDeliveries, hardDeadline: !clean, releasedAtDeadline });
+  }
+
+  /** The last best-effort pass at the hard deadline: whatever is still held goes back now. */
+  private async releaseEverythingHeld(): Promise<number> {
+    const held = this.heartbeat.takeAll();
+    if (held.length === 0) return 0;
+    try {
+      await this.deps.queue.changeVisibility(held.map((e) => ({ ...e, seconds: 0 })));
+    } catch (err) {
+      // They reappear when their visibility runs out: later, never lost.
+      this.emit('queueError', { operation: 'change-visibility', error: err as Error });
+    }
+    return held.length;
   }
 
   private async pollLoop(): Promise<void> {
@@ -224,10 +273,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
       // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
       // (at most a batch per poller) waits for a slot, its visibility kept alive by the heartbeat.
-      const max = SQS_MAX_BATCH;
+      // ...but never more than the held-bytes budget has room for.
+      const bytes = this.budget.reserve(SQS_MAX_BATCH);
+      if (bytes.count === 0) {
+        await this.waitForWake(BUDGET_RECHECK_MS);
+        continue;
+      }
+      const max = bytes.count;
       this.reserved += Math.min(max, free);
       const receivedAt = this.now();
-      let raw: RawMessage[];
+      let raw: RawMessage[] = [];
       try {
         raw = await this.deps.queue.receive(max, this.pollAbort.signal);
         errorDelay = 0;
@@ -239,6 +294,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         continue;
       } finally {
         this.reserved -= Math.min(max, free);
+        bytes.release(raw.map(bodyBytes));
       }
       if (raw.length > 0) this.accept(raw, receivedAt);
     }
@@ -246,12 +302,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private accept(raw: RawMessage[], receivedAt: number): void {
     const parsed = raw.map((r) => parseMessage(r, this.opts.queueId));
-    const held: QueueEntry[] = [];
-    for (const p of parsed) {
+    const held: Array<QueueEntry & { bytes: number }> = [];
+    parsed.forEach((p, i) => {
       const receiptHandle = p.ok ? p.message.receiptHandle : p.invalid.receiptHandle;
       const messageId = p.ok ? p.message.messageId : p.invalid.messageId;
-      if (receiptHandle) held.push({ messageId, receiptHandle });
-    }
+      if (receiptHandle) held.push({ messageId, receiptHandle, bytes: bodyBytes(raw[i] as RawMessage) });
+    });
     this.heartbeat.hold(held, receivedAt);
     const batches = groupBySource(parsed);
     this.emit('received', { count: raw.length, lanes: batches.length });

@@ -204,7 +204,7 @@ describe('worker loop with in-memory ports', () => {
     w.start();
     await waitFor('call started', () => app.calls.length === 1);
     await w.stop(50);
-    expect(stoppedEvents).toEqual([{ abortedDeliveries: 1 }]);
+    expect(stoppedEvents).toEqual([{ abortedDeliveries: 1, hardDeadline: false, releasedAtDeadline: 0 }]);
     expect(queue.size).toBe(1);
     expect(queue.visibilityCalls.at(-1)).toEqual([expect.objectContaining({ seconds: 0 })]);
     expect(queue.deleted).toEqual([]);
