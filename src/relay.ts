@@ -75,6 +75,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
+      retentionSeconds: facts.retentionSeconds,
     },
     { queue, ledger, app },
   );

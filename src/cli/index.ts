@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { runDemo } from '../demo/run-demo';
-import { sendCommand, setupCommand, statusCommand } from './commands';
+import { sendCommand, setupCommand } from './commands';
+import { parseStatusOptions, runStatus } from './status';
 import { USAGE, UsageError, positiveInt, rate, required } from './usage';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -28,11 +29,8 @@ export async function runCli(argv: string[]): Promise<number> {
         );
         return 0;
       }
-      case 'status': {
-        const { values } = parseArgs({ args: rest, options: { limit: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
-        await statusCommand({ limit: positiveInt('limit', values.limit, 50), json: values.json ?? false }, out);
-        return 0;
-      }
+      case 'status':
+        return await runStatus(parseStatusOptions(rest, process.env), process.stdout);
       case 'demo': {
         const { values } = parseArgs({
           args: rest,

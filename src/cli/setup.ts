@@ -1,6 +1,7 @@
 import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STUCK_INDEX } from '../adapters/progress-ledger';
+import { STATE_INDEX } from '../adapters/source-status';
 import { PK, SK } from '../adapters/table-keys';
 
 /** Queue settings the relay is built for: FIFO, no redrive policy, longest retention. */
@@ -32,7 +33,7 @@ export async function ensureQueue(sqs: SQSClient, name: string, attributes: Reco
   return { url: out.QueueUrl ?? '', created: true };
 }
 
-/** Creates the progress table (with its sparse stuck-sources index) unless it exists. */
+/** Creates the progress table (with its sparse stuck-sources and source-state indexes) unless it exists. */
 export async function ensureTable(dynamo: DynamoDBClient, table: string): Promise<{ created: boolean }> {
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: table }));
@@ -50,6 +51,8 @@ export async function ensureTable(dynamo: DynamoDBClient, table: string): Promis
           { AttributeName: SK, AttributeType: 'S' },
           { AttributeName: 'stuck', AttributeType: 'S' },
           { AttributeName: 'stuckSince', AttributeType: 'N' },
+          { AttributeName: 'listState', AttributeType: 'S' },
+          { AttributeName: 'stateSince', AttributeType: 'N' },
         ],
         KeySchema: [
           { AttributeName: PK, KeyType: 'HASH' },
@@ -61,6 +64,14 @@ export async function ensureTable(dynamo: DynamoDBClient, table: string): Promis
             KeySchema: [
               { AttributeName: 'stuck', KeyType: 'HASH' },
               { AttributeName: 'stuckSince', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: STATE_INDEX,
+            KeySchema: [
+              { AttributeName: 'listState', KeyType: 'HASH' },
+              { AttributeName: 'stateSince', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

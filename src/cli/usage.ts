@@ -10,9 +10,15 @@ commands:
              --count N         how many (default 1)
              --seq-start N     producer seq of the first one (default 1)
              --body TEXT       body (default: a small JSON document)
-  status   list stuck sources (failing heads), oldest first, from the progress table ($PROGRESS_TABLE)
-             --limit N         at most N (default 50)
-             --json            print JSON instead of a table
+  status [SOURCE]
+           without SOURCE: stuck, retrying, parked and replaying sources across all tasks, worst
+           first, with the time left before SQS retention deletes each failing head; with SOURCE:
+           its position, state, failing head, journal size and audit trail ($PROGRESS_TABLE)
+             --limit N              at most N sources (default 50)
+             --json                 print JSON instead of a table
+             --stuck-attempts N     stuck once a head failed N attempts (default $STUCK_ATTEMPTS, else 5)
+             --stuck-after DURATION stuck once a head failed this long: 900, 15m, 2h, 1d
+                                    (default $STUCK_AFTER_SECONDS, else 15m)
   demo     run the whole system locally on emulators and judge the result (needs Java 17+)
              --messages N      messages to send (default 3000)
              --sources N       sources they are spread over (default 40)

@@ -36,6 +36,8 @@ export interface LaneContext {
   deleter: DeleteBatcher;
   retrying: Map<string, RetryingHead>;
   recordFailures: boolean;
+  /** The queue's MessageRetentionPeriod: with a head's SentTimestamp, when SQS will delete it. */
+  retentionSeconds?: number;
   now(): number;
   isStopping(): boolean;
   deliverySignal: AbortSignal;
@@ -151,7 +153,10 @@ export class Lane {
     }
     if (outcome.kind !== 'success') {
       const backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
-      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds);
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds, {
+        sentAt: m.sentAt,
+        ...(outcome.kind === 'http-error' ? { lastStatus: outcome.status } : {}),
+      });
       const released = await this.backOff(backoffSeconds);
       this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released });
       return 'stop';
@@ -182,7 +187,9 @@ export class Lane {
     }
     const backoffSeconds = this.ctx.backoff(invalid.receiveCount, entry.receivedAt);
     if (invalid.sourceId) {
-      await this.recordFailure(invalid.sourceId, invalid.messageId, '', invalid.receiveCount, `invalid message: ${invalid.detail}`, invalid.firstReceivedAt, backoffSeconds);
+      await this.recordFailure(invalid.sourceId, invalid.messageId, '', invalid.receiveCount, `invalid message: ${invalid.detail}`, invalid.firstReceivedAt, backoffSeconds, {
+        sentAt: invalid.sentAt,
+      });
     }
     const released = await this.backOff(backoffSeconds);
     this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
@@ -196,14 +203,35 @@ export class Lane {
     return 'stop';
   }
 
-  private async recordFailure(sourceId: string, messageId: string, seq: string, attempt: number, error: string, since: number, backoffSeconds: number): Promise<void> {
+  private async recordFailure(
+    sourceId: string,
+    messageId: string,
+    seq: string,
+    attempt: number,
+    error: string,
+    since: number,
+    backoffSeconds: number,
+    head: { sentAt: number; lastStatus?: number },
+  ): Promise<void> {
     const now = this.ctx.now();
     const nextAttemptAt = now + backoffSeconds * 1000;
     this.ctx.retrying.set(sourceId, { sourceId, messageId, seq, attempt, lastError: error, since: since || now, nextAttemptAt });
     if (!this.ctx.recordFailures) return;
     // Written while this task still holds the head, so it cannot land after another task's success.
     try {
-      await this.ctx.ledger.recordFailure(sourceId, { messageId, seq, attempt, error, atMs: now, nextAttemptAtMs: nextAttemptAt });
+      const sentAt = head.sentAt > 0 ? head.sentAt : undefined;
+      const retention = this.ctx.retentionSeconds;
+      await this.ctx.ledger.recordFailure(sourceId, {
+        messageId,
+        seq,
+        attempt,
+        error,
+        atMs: now,
+        nextAttemptAtMs: nextAttemptAt,
+        ...(head.lastStatus === undefined ? {} : { lastStatus: head.lastStatus }),
+        ...(sentAt === undefined ? {} : { headSentAt: sentAt }),
+        ...(sentAt === undefined || retention === undefined ? {} : { retentionDeadlineAt: sentAt + retention * 1000 }),
+      });
     } catch (err) {
       const current = this.entries[this.index];
       if (current?.item.ok) this.ctx.emit('ledgerError', { message: current.item.message, stage: 'record-failure', error: err as Error, backoffSeconds });

@@ -23,6 +23,8 @@ export interface WorkerOptions {
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
   appTimeoutMs: number;
+  /** The queue's MessageRetentionPeriod, recorded with a failing head as the time SQS will delete it. */
+  retentionSeconds?: number;
 }
 
 export interface WorkerDeps {
@@ -252,6 +254,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       deleter: this.deleter,
       retrying: this.retrying,
       recordFailures: this.opts.recordFailures,
+      ...(this.opts.retentionSeconds === undefined ? {} : { retentionSeconds: this.opts.retentionSeconds }),
       now: this.now,
       isStopping: () => this.stopping,
       deliverySignal: this.deliveryAbort.signal,
