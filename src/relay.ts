@@ -2,12 +2,16 @@ import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
 import { HttpApp } from './adapters/http-app';
 import { DynamoLedger } from './adapters/progress-ledger';
+import { SourceStatusReader } from './adapters/source-status';
 import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
 import { startEmf } from './observability/emf';
 import { startObservabilityServer, type ObservabilityServer } from './observability/http-server';
 import { logWorkerEvents } from './observability/log-events';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import { StatusService } from './observability/status-view';
+import { registerTableGauges } from './observability/table-metrics';
+import { TableStatusCache } from './observability/table-status';
 import { Worker } from './worker/worker';
 
 export class StartupError extends Error {
@@ -84,7 +88,14 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const stopEmf = config.emfNamespace
     ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
     : () => undefined;
-  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning });
+  const tableStatus = new TableStatusCache(new SourceStatusReader(dynamo, config.progressTable), {
+    thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },
+    refreshMs: config.statusRefreshSeconds * 1000,
+    onError: () => metrics.errors.inc({ operation: 'status-read' }),
+  });
+  registerTableGauges(metrics.registry, tableStatus, facts.retentionSeconds);
+  const status = new StatusService(worker, tableStatus, facts.retentionSeconds);
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, status });
   worker.start();
   log.info(
     { event: 'started', queueArn: facts.arn, queueId: facts.id, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },

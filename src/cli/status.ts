@@ -54,7 +54,17 @@ export function parseStatusOptions(args: string[], env: NodeJS.ProcessEnv): Stat
     limit: values.limit === undefined ? 50 : wholeNumber('--limit', values.limit),
     thresholds: {
       attempts: attemptsText === undefined ? DEFAULT_THRESHOLDS.attempts : wholeNumber(values['stuck-attempts'] ? '--stuck-attempts' : 'STUCK_ATTEMPTS', attemptsText),
-      afterMs: afterText === undefined ? DEFAULT_THRESHOLDS.afterMs : parseDuration(values['stuck-after'] ? '--stuck-after' : 'STUCK_AFTER_SECONDS', afterText),
+      afterMs:
+        values['stuck-after'] !== undefined
+          ? parseDuration('--stuck-after', values['stuck-after'])
+          : afterText === undefined
+            ? DEFAULT_THRESHOLDS.afterMs
+            : // The worker reads the same variable as plain seconds; the CLI accepts nothing it would refuse.
+              /^\d+$/.test(afterText.trim())
+              ? Number(afterText) * 1000
+              : (() => {
+                  throw new UsageError(`STUCK_AFTER_SECONDS must be a whole number of seconds, got "${afterText}"`);
+                })(),
     },
   };
   const sourceId = positionals[0];

@@ -151,7 +151,7 @@ describe('fifo-relay status on the command line', () => {
     const unknown = await cli(['status', 'ghost'], { PROGRESS_TABLE: fx.table });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
-    const env = await cli(['status', '--json'], { PROGRESS_TABLE: fx.table, STUCK_ATTEMPTS: '100', STUCK_AFTER_SECONDS: '1d' });
+    const env = await cli(['status', '--json'], { PROGRESS_TABLE: fx.table, STUCK_ATTEMPTS: '100', STUCK_AFTER_SECONDS: '86400' });
     expect((JSON.parse(env.stdout) as { counts: { stuck: number }; thresholds: unknown }).thresholds).toEqual({ attempts: 100, afterMs: DAY });
   }, 60_000);
 });
