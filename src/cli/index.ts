@@ -41,6 +41,7 @@ export async function runCli(argv: string[]): Promise<number> {
             'fail-rate': { type: 'string' },
             'slow-rate': { type: 'string' },
             'slow-ms': { type: 'string' },
+            poison: { type: 'boolean' },
           },
           strict: true,
         });
@@ -52,6 +53,7 @@ export async function runCli(argv: string[]): Promise<number> {
             failRate: rate('fail-rate', values['fail-rate'], 0.1),
             slowRate: rate('slow-rate', values['slow-rate'], 0.02),
             slowMs: positiveInt('slow-ms', values['slow-ms'], 1500),
+            poison: values.poison ?? false,
           },
           out,
         );

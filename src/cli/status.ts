@@ -76,6 +76,8 @@ export function parseStatusOptions(args: string[], env: NodeJS.ProcessEnv): Stat
 }
 
 const oneLine = (text: string, max: number) => {
+  // Control characters in an untrusted source id or error could rewrite the operator's terminal.
+  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };

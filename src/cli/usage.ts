@@ -26,6 +26,8 @@ commands:
              --fail-rate R     share of app calls that fail (default 0.1)
              --slow-rate R     share of app calls that are slow (default 0.02)
              --slow-ms MS      how slow (default 1500)
+             --poison          one message the app rejects until fixed: the run shows its source
+                               stuck, parks it, fixes the app, unparks it, and still checks the verdict
   help     print this text
 
 AWS settings come from the environment: AWS_REGION, credentials, and for custom endpoints

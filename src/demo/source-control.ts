@@ -47,7 +47,7 @@ export class ItemWriteSourceControl implements SourceControl {
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new Error(`cannot park ${sourceId}: unknown or not active`);
+      if (err instanceof ConditionalCheckFailedException) throw new Error(`cannot park ${sourceId}: unknown or not active`, { cause: err });
       throw err;
     }
     await this.audit(sourceId, at, 'park', reason);
@@ -67,7 +67,7 @@ export class ItemWriteSourceControl implements SourceControl {
         }),
       );
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new Error(`cannot unpark ${sourceId}: not parked`);
+      if (err instanceof ConditionalCheckFailedException) throw new Error(`cannot unpark ${sourceId}: not parked`, { cause: err });
       throw err;
     }
     await this.audit(sourceId, at, 'unpark', '');
