@@ -2,6 +2,7 @@
  * npm run bench — fifo-relay against three baselines on the embedded emulators, all in one run so
  * the ratios hold on a noisy machine. Prints a table and writes bench/results/bench-<time>.json.
  */
+import '../src/dev/require-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';

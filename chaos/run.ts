@@ -3,6 +3,7 @@
  * that is down once and sometimes slower than the visibility timeout, kill -9 every few seconds,
  * then a graceful SIGTERM round. Judged only from what the app received; exits 1 if a rule broke.
  */
+import '../src/dev/require-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emulators } from '../bench/lib/aws';

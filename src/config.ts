@@ -25,6 +25,10 @@ function requiredUrl(name: string) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`must be an http(s) URL (set ${name})`);
     }
+    // The URL is logged at start; credentials belong in TARGET_AUTH_HEADER, which never is.
+    if (url.username !== '' || url.password !== '') {
+      throw new Error(`must not carry credentials (user:password@); use TARGET_AUTH_HEADER (set ${name})`);
+    }
   };
 }
 
@@ -66,6 +70,8 @@ const schema = {
     format: requiredUrl('TARGET_URL'),
     default: '',
     env: 'TARGET_URL',
+    // Keeps a refused URL (which may hold credentials) out of the error message.
+    sensitive: true,
   },
   targetAuthHeader: {
     doc: 'Value of the Authorization header sent to the app (for example "Bearer …"); empty sends none. Never logged.',
@@ -268,6 +274,13 @@ function crossChecks(c: Config): string[] {
   return problems;
 }
 
+/** convict names the schema key (maxConcurrentSources); the user set the variable (MAX_CONCURRENT_SOURCES). */
+export function withEnvName(problem: string): string {
+  const m = /^(\w+): (.*)$/s.exec(problem);
+  const env = m?.[1] !== undefined && Object.hasOwn(schema, m[1]) ? (schema as Record<string, { env: string }>)[m[1]]?.env : undefined;
+  return env !== undefined && m ? `${env}: ${(m[2] ?? '').replace(` (set ${env})`, '')}` : problem;
+}
+
 /** Reads and validates the configuration; throws ConfigError with one line per problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const conf = convict(schema, { env, args: [] });
@@ -276,7 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     conf.validate({ allowed: 'strict' });
   } catch (err) {
     for (const line of String((err as Error).message).split('\n')) {
-      if (line.trim() !== '') problems.push(line.trim());
+      if (line.trim() !== '') problems.push(withEnvName(line.trim()));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

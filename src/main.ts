@@ -1,3 +1,4 @@
+import './dev/require-node';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './observability/logger';
 import { StartupError, startRelay } from './relay';

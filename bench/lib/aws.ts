@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { ensureQueue, ensureTable } from '../../src/cli/setup';
 import { childPids, commandOf, hookExit } from './processes';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynamoEmulator, startSqsEmulator, type Emulator } from '../../src/dev/emulators';
+import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startEmulators } from '../../src/dev/emulators';
 
 export interface Endpoints {
   sqs: string;
@@ -48,15 +48,9 @@ export async function emulators(opts: { reuseFromEnv?: boolean } = {}): Promise<
   const ddb = process.env.FIFO_RELAY_TEST_DDB_ENDPOINT;
   if (opts.reuseFromEnv && sqs && ddb) return { sqs, ddb, pids: {}, stop: async () => undefined };
   hookExit();
-  const started: Emulator[] = [];
-  try {
-    const [s, d] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
-    started.push(s, d);
-    return { sqs: s.endpoint, ddb: d.endpoint, pids: emulatorPids(), stop: async () => void (await Promise.all(started.map((e) => e.stop()))) };
-  } catch (err) {
-    await Promise.all(started.map((e) => e.stop()));
-    throw err;
-  }
+  // startEmulators stops the one that started if the other fails, so a failure never hangs here.
+  const emu = await startEmulators();
+  return { sqs: emu.sqs.endpoint, ddb: emu.dynamo.endpoint, pids: emulatorPids(), stop: () => emu.stop() };
 }
 
 function handler(): NodeHttpHandler {

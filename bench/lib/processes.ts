@@ -23,8 +23,11 @@ export function childPids(pid: number): number[] {
 }
 
 function killAll(): void {
-  // Includes children started by library code (DynamoDB Local's java would outlive us otherwise).
+  // Includes children started by library code. DynamoDB Local's wrapper shell is spared: it stops
+  // java and removes its scratch folder once our pipe closes, which our exit does; killed, it
+  // would leave java running.
   for (const pid of childPids(process.pid)) {
+    if (commandOf(pid).includes('DynamoDBLocal.jar')) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -53,7 +56,7 @@ export function hookSignals(): void {
   hookExit();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`${signal}: stopping every child process\n`);
+      process.stderr.write(`${signal}: stopping every child process; DynamoDB Local stops and its scratch folder goes as this process exits\n`);
       killAll();
       process.exit(130);
     });

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -8,6 +9,9 @@ import { EMF_NAMESPACE } from './relay-service';
 
 export interface RelayAlarmsProps {
   queue: sqs.IQueue;
+  cluster: ecs.ICluster;
+  service: ecs.FargateService;
+  minTasks: number;
   oldestMessageAlarmSeconds: number;
   stuckSourceAlarmSeconds: number;
   noDeliveryAlarmMinutes: number;
@@ -22,6 +26,7 @@ export class RelayAlarms extends Construct {
   readonly oldestMessage: cloudwatch.Alarm;
   readonly stuckSources: cloudwatch.Alarm;
   readonly noDeliveries: cloudwatch.Alarm;
+  readonly tooFewTasks: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RelayAlarmsProps) {
     super(scope, id);
@@ -72,9 +77,27 @@ export class RelayAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // NoDeliveries cannot see a total outage: tasks that crash before their first EMF line leave
+    // Deliveries without data, which reads as not breaching. The running task count can.
+    this.tooFewTasks = new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: props.service.serviceName },
+      statistic: 'Minimum',
+      period: minute,
+    }).createAlarm(this, 'TooFewTasks', {
+      alarmDescription: `Fewer than ${props.minTasks} worker task(s) of ${queueName} running for 5 min: tasks fail to start or crash; see the service's events and stopped tasks.`,
+      threshold: props.minTasks,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      // Container Insights publishes nothing while no task runs: no data is the outage itself.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
     if (props.alarmTopicArn) {
       const topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
-      for (const alarm of [this.oldestMessage, this.stuckSources, this.noDeliveries]) {
+      for (const alarm of [this.oldestMessage, this.stuckSources, this.noDeliveries, this.tooFewTasks]) {
         alarm.addAlarmAction(topic);
         alarm.addOkAction(topic);
       }

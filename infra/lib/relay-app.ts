@@ -1,25 +1,25 @@
-import { Annotations, type App } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
+import { guardPlaceholders } from './deploy-guard';
 import { acknowledgeNagFindings } from './nag';
 import { ProgressTableStack } from './progress-table-stack';
 import { RelayServiceStack } from './relay-service-stack';
-import { PLACEHOLDER_TARGET_URL, type RelaySettings } from './settings';
+import type { RelaySettings } from './settings';
 
 export interface RelayStacks {
   table: ProgressTableStack;
   services: RelayServiceStack[];
 }
 
-/** The whole deployment: the global table in the first region, one service stack per region. */
+/** The whole deployment: the global table in its home region, one service stack per service region. */
 export function buildRelayApp(app: App, settings: RelaySettings): RelayStacks {
-  const [primary, ...others] = settings.regions;
-  if (!primary) throw new Error('context regions must name at least one region');
   const prefix = settings.stackPrefix;
 
   // Replicas need a concrete region; the account may stay unresolved for credential-free synth.
   const table = new ProgressTableStack(app, `${prefix}-Table`, {
-    env: { account: settings.account, region: primary },
+    env: { account: settings.account, region: settings.table.home },
     tableName: settings.tableName,
-    replicaRegions: others,
+    replicaRegions: settings.table.replicas,
+    unprotectedReplicaRegions: settings.table.unprotected,
     description: 'fifo-relay progress ledger (global table)',
   });
 
@@ -32,11 +32,8 @@ export function buildRelayApp(app: App, settings: RelaySettings): RelayStacks {
     // The table is referenced by name, not by export, so order the deploys explicitly.
     stack.addStackDependency(table);
     acknowledgeNagFindings(stack);
+    guardPlaceholders(stack, settings.placeholders);
     return stack;
   });
-
-  if (settings.targetUrl === PLACEHOLDER_TARGET_URL) {
-    Annotations.of(app).addWarningV2('fifo-relay:placeholderTargetUrl', 'context targetUrl is not set: the worker would deliver to a placeholder URL');
-  }
   return { table, services };
 }

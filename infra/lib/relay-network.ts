@@ -1,23 +1,58 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+
+export interface RelayVpcProps {
+  vpcId: string | undefined;
+  /** What the worker may do through the DynamoDB gateway endpoint, and on which ARNs. */
+  dynamoDbActions: string[];
+  dynamoDbResources: string[];
+}
 
 /**
  * A new VPC by default, so `cdk synth` needs no AWS access; an existing one by id is looked up
- * (that needs credentials once, then cdk.context.json remembers it).
+ * (that needs credentials once, then cdk.context.json remembers it). An existing VPC keeps its
+ * own endpoints and routes: the stack adds nothing to it.
  */
-export function relayVpc(scope: Construct, vpcId: string | undefined): ec2.IVpc {
-  if (vpcId) return ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId });
+export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
+  if (props.vpcId) return ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId: props.vpcId });
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
-    // Tasks only call out (SQS, DynamoDB, Secrets Manager, ECR, logs, the app); one NAT is enough.
-    natGateways: 1,
+    // One NAT gateway per AZ: a task in an AZ whose NAT is gone can reach neither SQS nor the
+    // app. Interface endpoints would cover the AWS APIs only, and the app is reached through
+    // the NAT anyway, so a NAT per AZ is what keeps every path up when one AZ fails.
+    natGateways: 2,
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
       { name: 'tasks', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
     ],
   });
   vpc.addFlowLog('FlowLog', { trafficType: ec2.FlowLogTrafficType.REJECT });
-  // Ledger reads and writes stay off the NAT gateway (gateway endpoints are free).
-  vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+  // Ledger reads and writes stay off the NAT gateways (gateway endpoints are free), and the
+  // endpoint only lets through what the worker does to its own table.
+  const endpoint = vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
+  endpoint.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ProgressTableOnly',
+      principals: [new iam.AnyPrincipal()],
+      actions: props.dynamoDbActions,
+      resources: props.dynamoDbResources,
+    }),
+  );
   return vpc;
+}
+
+/**
+ * Tasks take no inbound traffic (the health check runs inside the container) and call out only
+ * on 443 (AWS APIs, through the NAT or the DynamoDB endpoint) and on the app's port.
+ */
+export function workerSecurityGroup(scope: Construct, vpc: ec2.IVpc, appPort: number): ec2.SecurityGroup {
+  const sg = new ec2.SecurityGroup(scope, 'WorkerSecurityGroup', {
+    vpc,
+    description: 'fifo-relay worker tasks: https to AWS APIs and the app port, nothing inbound',
+    allowAllOutbound: false,
+  });
+  sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (SQS, DynamoDB, Secrets Manager, ECR, CloudWatch Logs) and an https app');
+  if (appPort !== 443) sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(appPort), 'The app\'s delivery port');
+  return sg;
 }

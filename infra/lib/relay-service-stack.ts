@@ -4,11 +4,11 @@ import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
 import { STUCK_INDEX_NAME } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
-import { relayVpc } from './relay-network';
+import { relayVpc, workerSecurityGroup } from './relay-network';
 import { RelayQueue } from './relay-queue';
 import { RelayService } from './relay-service';
 import { forRegion, type RelaySettings } from './settings';
-import { WorkerPermissions } from './worker-permissions';
+import { WORKER_DYNAMODB_ACTIONS, WorkerPermissions } from './worker-permissions';
 
 export interface RelayServiceStackProps extends StackProps {
   settings: RelaySettings;
@@ -37,8 +37,13 @@ export class RelayServiceStack extends Stack {
       indexArn: `${tableArn}/index/${STUCK_INDEX_NAME}`,
     });
 
+    const vpc = relayVpc(this, {
+      vpcId: s.vpcId,
+      dynamoDbActions: WORKER_DYNAMODB_ACTIONS,
+      dynamoDbResources: [tableArn, `${tableArn}/index/*`],
+    });
     const cluster = new ecs.Cluster(this, 'Cluster', {
-      vpc: relayVpc(this, s.vpcId),
+      vpc,
       // Also the source of RunningTaskCount for backlog-per-task scaling.
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
     });
@@ -48,9 +53,12 @@ export class RelayServiceStack extends Stack {
       queue,
       tableName: s.tableName,
       taskRole: this.permissions.taskRole,
+      executionRole: this.permissions.executionRole,
+      securityGroup: workerSecurityGroup(this, vpc, s.targetPort),
       imageUri: forRegion(s.imageUri, region),
       targetUrl: s.targetUrl,
       authSecret: 'arn' in s.authSecret ? { arn: forRegion(s.authSecret.arn, region) } : { name: forRegion(s.authSecret.name, region) },
+      authSecretKmsKeyArn: s.authSecretKmsKeyArn ? forRegion(s.authSecretKmsKeyArn, region) : undefined,
       cpu: s.cpu,
       memoryMiB: s.memoryMiB,
       logRetentionDays: s.logRetentionDays,
@@ -68,6 +76,9 @@ export class RelayServiceStack extends Stack {
 
     this.alarms = new RelayAlarms(this, 'Alarms', {
       queue,
+      cluster,
+      service: this.relayService.service,
+      minTasks: s.minTasks,
       oldestMessageAlarmSeconds: s.oldestMessageAlarmSeconds,
       stuckSourceAlarmSeconds: s.stuckSourceAlarmSeconds,
       noDeliveryAlarmMinutes: s.noDeliveryAlarmMinutes,

@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,9 +20,12 @@ export interface RelayServiceProps {
   queue: sqs.IQueue;
   tableName: string;
   taskRole: iam.IRole;
+  executionRole: iam.IRole;
+  securityGroup: ec2.ISecurityGroup;
   imageUri: string;
   targetUrl: string;
   authSecret: { arn: string } | { name: string };
+  authSecretKmsKeyArn: string | undefined;
   cpu: number;
   memoryMiB: number;
   logRetentionDays: number;
@@ -42,6 +46,7 @@ export class RelayService extends Construct {
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
       taskRole: props.taskRole,
+      executionRole: props.executionRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
 
@@ -49,6 +54,17 @@ export class RelayService extends Construct {
       'arn' in props.authSecret
         ? secretsmanager.Secret.fromSecretCompleteArn(this, 'AuthHeaderSecret', props.authSecret.arn)
         : secretsmanager.Secret.fromSecretNameV2(this, 'AuthHeaderSecret', props.authSecret.name);
+    if (props.authSecretKmsKeyArn) {
+      // A secret under a customer-managed key: ECS must decrypt it, and only through Secrets Manager.
+      props.executionRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptAuthSecret',
+          actions: ['kms:Decrypt'],
+          resources: [props.authSecretKmsKeyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+        }),
+      );
+    }
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays });
 
@@ -98,6 +114,7 @@ export class RelayService extends Construct {
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
       assignPublicIp: false,
+      securityGroups: [props.securityGroup],
       enableECSManagedTags: true,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });

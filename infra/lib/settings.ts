@@ -1,9 +1,13 @@
 import { describeConfig } from '../../src/config';
+import { checkFargateSize, checkHttpPort, checkSecretArn, checkSecretName, checkTargetUrl, targetPort } from './settings-checks';
+import { tableRegions, type TableRegions } from './table-regions';
 
 /** Everything the app reads from context; `{region}` in a string is replaced per region. */
 export interface RelaySettings {
-  /** Regions that run a queue and a worker service; the first one is the table's home. */
+  /** Regions that run a queue and a worker service. */
   regions: string[];
+  /** Where the global table lives, set apart from where services run. */
+  table: TableRegions;
   /** Leave undefined for account-agnostic templates (synth needs no credentials then). */
   account: string | undefined;
   stackPrefix: string;
@@ -11,8 +15,14 @@ export interface RelaySettings {
   tableName: string;
   imageUri: string;
   targetUrl: string;
+  /** The app's port, which the task's security group lets out besides 443. */
+  targetPort: number;
+  /** Context keys left at a placeholder; only a dry run (dryRun=true) may have any. */
+  placeholders: string[];
   /** A complete secret ARN or a secret name holding the Authorization header value. */
   authSecret: { arn: string } | { name: string };
+  /** The customer-managed KMS key that encrypts the secret, if any: the execution role needs kms:Decrypt on it. */
+  authSecretKmsKeyArn: string | undefined;
   minTasks: number;
   maxTasks: number;
   /** Target of visible messages per running task that the scaling policy holds. */
@@ -30,6 +40,9 @@ export interface RelaySettings {
 }
 
 export const PLACEHOLDER_TARGET_URL = 'https://app.example.invalid/deliveries';
+export const PLACEHOLDER_IMAGE_URI = 'fifo-relay:placeholder-set-imageUri';
+/** Ends in neither "-" nor six characters after one, so a partial ARN can never look complete. */
+export const DEFAULT_AUTH_SECRET_NAME = 'fifo-relay/target-authorization';
 
 /** Env variables the stack sets itself, or must come from a secret; not overridable through workerEnv. */
 export const STACK_OWNED_ENV = ['QUEUE_URL', 'TARGET_URL', 'PROGRESS_TABLE', 'AWS_REGION', 'TARGET_AUTH_HEADER', 'EMF_NAMESPACE'];
@@ -62,6 +75,14 @@ function list(get: ContextReader, key: string): string[] | undefined {
   return items.map((s) => String(s).trim()).filter((s) => s !== '');
 }
 
+/** Exactly true or false (a boolean, or its text): a typo never switches a safety check off. */
+function bool(get: ContextReader, key: string): boolean {
+  const v = get(key);
+  if (v === undefined || v === '' || v === false || v === 'false') return false;
+  if (v === true || v === 'true') return true;
+  throw new Error(`context ${key} must be true or false (got ${String(v)})`);
+}
+
 /** Accepts an object or a JSON string of one. */
 function record(get: ContextReader, key: string): Record<string, string> {
   const v = get(key);
@@ -88,32 +109,79 @@ function checkWorkerEnv(env: Record<string, string>): void {
   }
 }
 
+/**
+ * imageUri and targetUrl have no usable default: the image would not exist and the worker would
+ * retry forever against a name that cannot resolve. Only a dry run may leave them out.
+ */
+function deployTarget(get: ContextReader): { imageUri: string; targetUrl: string; placeholders: string[] } {
+  const dryRun = bool(get, 'dryRun');
+  const imageUri = str(get, 'imageUri');
+  const targetUrl = str(get, 'targetUrl');
+  const missing = [imageUri ? undefined : 'imageUri', targetUrl ? undefined : 'targetUrl'].filter((k) => k !== undefined);
+  if (missing.length > 0 && !dryRun) {
+    throw new Error(`context ${missing.join(' and ')} must be set (or set dryRun=true to synthesize with placeholders that cannot be deployed)`);
+  }
+  return { imageUri: imageUri ?? PLACEHOLDER_IMAGE_URI, targetUrl: targetUrl ?? PLACEHOLDER_TARGET_URL, placeholders: missing };
+}
+
+function authSecret(get: ContextReader): { arn: string } | { name: string } {
+  const arn = str(get, 'authSecretArn');
+  if (arn) {
+    checkSecretArn(arn);
+    return { arn };
+  }
+  const name = str(get, 'authSecretName', DEFAULT_AUTH_SECRET_NAME);
+  checkSecretName(name);
+  return { name };
+}
+
 export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = process.env): RelaySettings {
   const regions = list(get, 'regions') ?? [env.CDK_DEFAULT_REGION ?? 'us-east-1'];
+  if (regions.length === 0) throw new Error('context regions must name at least one region');
   if (new Set(regions).size !== regions.length) throw new Error('context regions lists a region twice');
+  const table = tableRegions({
+    serviceRegions: regions,
+    tableRegion: str(get, 'tableRegion'),
+    replicaRegions: list(get, 'replicaRegions'),
+    unprotectedReplicaRegions: list(get, 'unprotectedReplicaRegions'),
+    deployedReplicaRegions: list(get, 'deployedReplicaRegions') ?? (get('deployedReplicaRegions') === '' ? [] : undefined),
+  });
   const queueName = str(get, 'queueName', 'fifo-relay.fifo');
   if (!queueName.endsWith('.fifo')) throw new Error('context queueName must end with .fifo');
-  const secretArn = str(get, 'authSecretArn');
   const minTasks = int(get, 'minTasks', 1, 1, 1000);
   const maxTasks = int(get, 'maxTasks', 10, 1, 1000);
   if (maxTasks < minTasks) throw new Error('context maxTasks must be at least minTasks');
   const workerEnv = record(get, 'workerEnv');
   checkWorkerEnv(workerEnv);
+  checkHttpPort(workerEnv);
+  const cpu = int(get, 'cpu', 512, 256, 16384);
+  const memoryMiB = int(get, 'memoryMiB', 1024, 512, 122880);
+  checkFargateSize(cpu, memoryMiB);
+  const vpcId = str(get, 'vpcId');
+  const target = deployTarget(get);
+  // The placeholder cannot resolve by design; the deploy guard keeps it from being deployed.
+  const url = target.placeholders.includes('targetUrl')
+    ? new URL(target.targetUrl)
+    : checkTargetUrl(target.targetUrl, { allowCleartextAuth: bool(get, 'allowCleartextAuth'), vpcId });
   return {
     regions,
+    table,
     account: str(get, 'account') ?? env.CDK_DEFAULT_ACCOUNT,
     stackPrefix: str(get, 'stackPrefix', 'FifoRelay'),
     queueName,
     tableName: str(get, 'tableName', 'fifo-relay-progress'),
-    imageUri: str(get, 'imageUri', 'fifo-relay:latest'),
-    targetUrl: str(get, 'targetUrl', PLACEHOLDER_TARGET_URL),
-    authSecret: secretArn ? { arn: secretArn } : { name: str(get, 'authSecretName', 'fifo-relay/target-auth-header') },
+    imageUri: target.imageUri,
+    targetUrl: target.targetUrl,
+    targetPort: targetPort(url),
+    placeholders: target.placeholders,
+    authSecret: authSecret(get),
+    authSecretKmsKeyArn: str(get, 'authSecretKmsKeyArn'),
     minTasks,
     maxTasks,
     backlogPerTask: int(get, 'backlogPerTask', 100, 1, 1_000_000),
-    cpu: int(get, 'cpu', 512, 256, 16384),
-    memoryMiB: int(get, 'memoryMiB', 1024, 512, 122880),
-    vpcId: str(get, 'vpcId'),
+    cpu,
+    memoryMiB,
+    vpcId,
     alarmTopicArn: str(get, 'alarmTopicArn'),
     oldestMessageAlarmSeconds: int(get, 'oldestMessageAlarmSeconds', 900, 60, 1209600),
     stuckSourceAlarmSeconds: int(get, 'stuckSourceAlarmSeconds', 900, 60, 1209600),

@@ -1,3 +1,4 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
@@ -19,13 +20,30 @@ export interface WorkerPermissionsProps {
  */
 export class WorkerPermissions extends Construct {
   readonly taskRole: iam.Role;
+  /** Pulls the image, writes the log stream, reads the auth secret at task start; CDK adds those grants. */
+  readonly executionRole: iam.Role;
   readonly operatorPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: WorkerPermissionsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    // Only ECS acting for this account (and, for the task role, for an ECS resource of this
+    // account and region) may assume the roles: no confused deputy through another account.
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': stack.account } };
     this.taskRole = new iam.Role(this, 'TaskRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+        conditions: {
+          ...fromThisAccount,
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'ecs', resource: '*', arnFormat: ArnFormat.NO_RESOURCE_NAME }) },
+        },
+      }),
       description: 'fifo-relay worker: consume its FIFO queue and advance its progress ledger',
+    });
+    // ECS documents the SourceArn condition for task roles; for the execution role the account
+    // condition alone is used, since a wrong condition there fails every task start.
+    this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', { conditions: fromThisAccount }),
+      description: 'fifo-relay task start: image pull, log stream, auth secret',
     });
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'ConsumeQueue', actions: WORKER_SQS_ACTIONS, resources: [props.queueArn] }),

@@ -1,79 +1,38 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { runDemo } from '../demo/run-demo';
-import { sendCommand, setupCommand } from './commands';
-import { parseStatusOptions, runStatus } from './status';
-import { USAGE, UsageError, positiveInt, rate, required } from './usage';
+import '../dev/require-node';
+import { parseCommand } from './parse';
+import { COMMANDS } from './registry';
+import { UsageError, commandHelp, mainUsage, usageLine } from './usage';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Returns the exit code; node:util parseArgs keeps the CLI free of another dependency. */
 export async function runCli(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    (name === undefined ? process.stderr : process.stdout).write(topic ? commandHelp(topic) : mainUsage(COMMANDS));
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    process.stderr.write(`fifo-relay: unknown command "${name}"\nusage: fifo-relay <command> [options]   (${COMMANDS.map((c) => c.name).join(', ')})\nrun "fifo-relay --help" for details\n`);
+    return 2;
+  }
   try {
-    switch (command) {
-      case 'setup': {
-        const { values } = parseArgs({ args: rest, options: { 'queue-url': { type: 'string' }, table: { type: 'string' } }, strict: true });
-        await setupCommand({ queueUrl: values['queue-url'], table: values.table }, out);
-        return 0;
-      }
-      case 'send': {
-        const { values } = parseArgs({
-          args: rest,
-          options: { source: { type: 'string' }, count: { type: 'string' }, 'seq-start': { type: 'string' }, body: { type: 'string' } },
-          strict: true,
-        });
-        await sendCommand(
-          { source: required('source', values.source), count: positiveInt('count', values.count, 1), seqStart: positiveInt('seq-start', values['seq-start'], 1), ...(values.body === undefined ? {} : { body: values.body }) },
-          out,
-        );
-        return 0;
-      }
-      case 'status':
-        return await runStatus(parseStatusOptions(rest, process.env), process.stdout);
-      case 'demo': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            messages: { type: 'string' },
-            sources: { type: 'string' },
-            workers: { type: 'string' },
-            'fail-rate': { type: 'string' },
-            'slow-rate': { type: 'string' },
-            'slow-ms': { type: 'string' },
-            poison: { type: 'boolean' },
-          },
-          strict: true,
-        });
-        const verdict = await runDemo(
-          {
-            messages: positiveInt('messages', values.messages, 3000),
-            sources: positiveInt('sources', values.sources, 40),
-            workers: positiveInt('workers', values.workers, 2),
-            failRate: rate('fail-rate', values['fail-rate'], 0.1),
-            slowRate: rate('slow-rate', values['slow-rate'], 0.02),
-            slowMs: positiveInt('slow-ms', values['slow-ms'], 1500),
-            poison: values.poison ?? false,
-          },
-          out,
-        );
-        return verdict.ok ? 0 : 1;
-      }
-      case 'help':
-      case '--help':
-      case '-h':
-        out(USAGE);
-        return 0;
-      default:
-        throw new UsageError(command === undefined ? 'no command given' : `unknown command "${command}"`);
+    const parsed = parseCommand(cmd, rest);
+    if (parsed.help) {
+      out(commandHelp(cmd));
+      return 0;
     }
+    return await cmd.run(parsed.values, parsed.args, out);
   } catch (err) {
-    const e = err as Error & { code?: string };
-    if (err instanceof UsageError || (e.code ?? '').startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`fifo-relay: ${e.message}\n\n${USAGE}`);
+    const e = err as Error;
+    if (err instanceof UsageError) {
+      process.stderr.write(`fifo-relay ${cmd.name}: ${e.message}\nusage: ${usageLine(cmd)}\nrun "fifo-relay ${cmd.name} --help" for details\n`);
       return 2;
     }
-    process.stderr.write(`fifo-relay: ${e.message}\n`);
+    process.stderr.write(`fifo-relay ${cmd.name}: ${e.message}\n`);
     return 1;
   }
 }

@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { createDynamoClient } from '../adapters/aws-clients';
 import { SourceStatusReader, type SourceList, type SourceStory } from '../adapters/source-status';
 import { DEFAULT_THRESHOLDS, humanDuration, type SourceSummary, type StuckThresholds } from '../core/source-condition';
-import { UsageError, required } from './usage';
+import { UsageError } from './usage';
 
 export interface StatusOptions {
   table: string;
@@ -33,46 +32,38 @@ function wholeNumber(name: string, text: string): number {
   return Number(text);
 }
 
+/** The command line's raw values (see commands/status.ts); thresholds fall back to the worker's own settings. */
+export interface StatusArgs {
+  table: string;
+  region: string;
+  limit: number;
+  json: boolean;
+  sourceId?: string;
+  stuckAttempts?: string;
+  stuckAfter?: string;
+}
+
 /**
- * `status [sourceId] [--json] [--limit N] [--stuck-attempts N] [--stuck-after DURATION]`; the
- * thresholds fall back to STUCK_ATTEMPTS and STUCK_AFTER_SECONDS, the same settings the worker's page uses.
+ * Thresholds fall back to STUCK_ATTEMPTS and STUCK_AFTER_SECONDS, the settings the worker's page
+ * uses; the environment takes plain seconds as the worker does, the flag also 15m, 2h, 1d.
  */
-export function parseStatusOptions(args: string[], env: NodeJS.ProcessEnv): StatusOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { json: { type: 'boolean' }, limit: { type: 'string' }, 'stuck-attempts': { type: 'string' }, 'stuck-after': { type: 'string' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length > 1) throw new UsageError(`status takes at most one source id, got ${positionals.length}`);
-  const attemptsText = values['stuck-attempts'] ?? env.STUCK_ATTEMPTS;
-  const afterText = values['stuck-after'] ?? env.STUCK_AFTER_SECONDS;
-  const opts: StatusOptions = {
-    table: required('table', env.PROGRESS_TABLE, 'PROGRESS_TABLE'),
-    region: required('region', env.AWS_REGION, 'AWS_REGION'),
-    json: values.json ?? false,
-    limit: values.limit === undefined ? 50 : wholeNumber('--limit', values.limit),
-    thresholds: {
-      attempts: attemptsText === undefined ? DEFAULT_THRESHOLDS.attempts : wholeNumber(values['stuck-attempts'] ? '--stuck-attempts' : 'STUCK_ATTEMPTS', attemptsText),
-      afterMs:
-        values['stuck-after'] !== undefined
-          ? parseDuration('--stuck-after', values['stuck-after'])
-          : afterText === undefined
-            ? DEFAULT_THRESHOLDS.afterMs
-            : // The worker reads the same variable as plain seconds; the CLI accepts nothing it would refuse.
-              /^\d+$/.test(afterText.trim())
-              ? Number(afterText) * 1000
-              : (() => {
-                  throw new UsageError(`STUCK_AFTER_SECONDS must be a whole number of seconds, got "${afterText}"`);
-                })(),
-    },
-  };
-  const sourceId = positionals[0];
-  if (sourceId !== undefined) {
-    if (sourceId === '') throw new UsageError('the source id must not be empty');
-    opts.sourceId = sourceId;
+export function statusOptions(a: StatusArgs, env: NodeJS.ProcessEnv): StatusOptions {
+  const attempts = a.stuckAttempts !== undefined ? wholeNumber('--stuck-attempts', a.stuckAttempts) : env.STUCK_ATTEMPTS ? wholeNumber('STUCK_ATTEMPTS', env.STUCK_ATTEMPTS) : DEFAULT_THRESHOLDS.attempts;
+  let afterMs = DEFAULT_THRESHOLDS.afterMs;
+  if (a.stuckAfter !== undefined) afterMs = parseDuration('--stuck-after', a.stuckAfter);
+  else if (env.STUCK_AFTER_SECONDS) {
+    if (!/^\d+$/.test(env.STUCK_AFTER_SECONDS.trim())) throw new UsageError(`STUCK_AFTER_SECONDS must be a whole number of seconds, got "${env.STUCK_AFTER_SECONDS}"`);
+    afterMs = Number(env.STUCK_AFTER_SECONDS) * 1000;
   }
-  return opts;
+  if (a.sourceId === '') throw new UsageError('the source id must not be empty');
+  return {
+    table: a.table,
+    region: a.region,
+    json: a.json,
+    limit: a.limit,
+    thresholds: { attempts, afterMs },
+    ...(a.sourceId === undefined ? {} : { sourceId: a.sourceId }),
+  };
 }
 
 const oneLine = (text: string, max: number) => {
@@ -151,7 +142,7 @@ export async function runStatus(opts: StatusOptions, out: TextOut, err: TextOut 
     if (opts.sourceId !== undefined) {
       const story = await read.describe(opts.sourceId, opts.thresholds, now);
       if (!story) {
-        err.write(`fifo-relay: unknown source "${oneLine(opts.sourceId, 200)}": the table ${opts.table} holds nothing for it\n`);
+        err.write(`fifo-relay status: unknown source "${oneLine(opts.sourceId, 200)}": the table ${opts.table} holds nothing for it\n`);
         return 1;
       }
       if (opts.json) print([JSON.stringify(story, null, 2)]);
@@ -165,7 +156,7 @@ export async function runStatus(opts: StatusOptions, out: TextOut, err: TextOut 
     else print(formatList(list, opts.thresholds, now));
     return 0;
   } catch (e) {
-    err.write(`fifo-relay: cannot read ${opts.table}: ${oneLine((e as Error).message, 300)}\n`);
+    err.write(`fifo-relay status: cannot read ${opts.table}: ${oneLine((e as Error).message, 300)}\n`);
     return 1;
   } finally {
     dynamo?.destroy();

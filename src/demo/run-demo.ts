@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
@@ -9,7 +9,9 @@ import { SourceStatusReader } from '../adapters/source-status';
 import { queueDepth } from '../adapters/sqs-queue';
 import { ensureQueue, ensureTable } from '../cli/setup';
 import { loadConfig } from '../config';
-import { EMULATOR_CREDENTIALS, EMULATOR_REGION, startDynamoEmulator, startSqsEmulator, type Emulator } from '../dev/emulators';
+import { EMULATOR_REGION, startEmulators, type Emulators } from '../dev/emulators';
+import { onInterrupt } from '../dev/interrupt';
+import { emulatorAwsEnv, exportLines, localEnv } from '../dev/local-env';
 import { createLogger } from '../observability/logger';
 import { startRelay, type RunningRelay } from '../relay';
 import { startDemoApp, type DemoApp } from './app-server';
@@ -58,36 +60,59 @@ function plan(messages: number, sources: number): Array<{ sourceId: string; seq:
  */
 export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<DemoVerdict> {
   const started = Date.now();
-  const emulators: Emulator[] = [];
+  let emulators: Emulators | undefined;
   const relays: RunningRelay[] = [];
   let app: DemoApp | undefined;
   const logDir = mkdtempSync(join(tmpdir(), 'fifo-relay-demo-'));
   const logFile = join(logDir, 'workers.log');
   const log = createLogger('info', pino.destination({ dest: logFile, sync: false }));
   const sqsOpts = { region: EMULATOR_REGION, requestTimeoutMs: 10_000 };
+  const stopAll = async () => {
+    await Promise.all(relays.map((r) => r.stop(2000)));
+    await app?.close();
+    await emulators?.stop();
+    log.flush();
+  };
+  // Interrupted, the logs of a half-run are of no use: everything goes, and the user is told.
+  let interrupted = false;
+  const parkIfInterrupted = async () => {
+    // The signal handler stops everything and exits; errors of a run being torn down are noise.
+    if (interrupted) await new Promise(() => undefined);
+  };
+  const unhook = onInterrupt(async () => {
+    interrupted = true;
+    const stopped = [`${relays.length} worker(s)`, 'the demo app', ...(emulators ? [emulators.sqs.describe, emulators.dynamo.describe] : [])];
+    await stopAll();
+    rmSync(logDir, { recursive: true, force: true });
+    return [`stopped ${stopped.join(', ')}`, `removed ${logDir}`];
+  }, out);
   try {
+    return await demoRun();
+  } catch (err) {
+    await parkIfInterrupted();
+    throw err;
+  } finally {
+    unhook();
+    await stopAll();
+  }
+
+  async function demoRun(): Promise<DemoVerdict> {
     out('starting SQS (fauxqs) and DynamoDB Local emulators…');
-    const [sqsEmu, ddbEmu] = await Promise.all([startSqsEmulator(), startDynamoEmulator()]);
-    emulators.push(sqsEmu, ddbEmu);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SQS: sqsEmu.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: ddbEmu.endpoint,
-      AWS_REGION: EMULATOR_REGION,
-      AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
-    });
+    emulators = await startEmulators();
+    const table = 'fifo-relay-demo-progress';
+    Object.assign(process.env, emulatorAwsEnv({ sqsEndpoint: emulators.sqs.endpoint, dynamoEndpoint: emulators.dynamo.endpoint }));
     const sqs = createSqsClient(sqsOpts);
     const dynamo = createDynamoClient(sqsOpts);
     const { url: queueUrl } = await ensureQueue(sqs, 'fifo-relay-demo.fifo');
-    await ensureTable(dynamo, 'fifo-relay-demo-progress');
-    const reader = new SourceStatusReader(dynamo, 'fifo-relay-demo-progress');
+    await ensureTable(dynamo, table);
+    const reader = new SourceStatusReader(dynamo, table);
 
     app = await startDemoApp({ latencyMs: 5, failRate: opts.failRate, slowRate: opts.slowRate, slowMs: opts.slowMs });
     out(`demo app on ${app.url}: ${Math.round(opts.failRate * 100)}% of calls fail, ${Math.round(opts.slowRate * 100)}% take ${opts.slowMs} ms`);
     const config = loadConfig({
       QUEUE_URL: queueUrl,
       TARGET_URL: app.url,
-      PROGRESS_TABLE: 'fifo-relay-demo-progress',
+      PROGRESS_TABLE: table,
       AWS_REGION: EMULATOR_REGION,
       HTTP_PORT: '0',
       RECEIVE_WAIT_SECONDS: '2',
@@ -101,6 +126,10 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     });
     for (let i = 0; i < opts.workers; i++) relays.push(await startRelay(config, log.child({ worker: i + 1 }), { defaultMetrics: false }));
     out(`${opts.workers} workers running; logs in ${logFile}`);
+    out(`workers' HTTP ports (/status, /metrics): ${relays.map((r) => `http://127.0.0.1:${r.server.port}/status`).join('  ')}`);
+    out(`queue ${queueUrl}, table ${table}; SQS ${emulators.sqs.endpoint}, DynamoDB ${emulators.dynamo.endpoint}`);
+    out('to look from another shell while the demo runs, paste these and run `npm run cli -- status`:');
+    for (const line of exportLines(localEnv({ sqsEndpoint: emulators.sqs.endpoint, dynamoEndpoint: emulators.dynamo.endpoint, queueUrl, table }))) out(`  ${line}`);
 
     const sent = plan(opts.messages, opts.sources);
     // TEMPORARY: park/unpark by direct item writes until the park and unpark commands land.
@@ -110,7 +139,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
             { sourceId: sent[0]!.sourceId, seq: String(Math.min(3, sent.filter((m) => m.sourceId === sent[0]!.sourceId).length)) },
             app,
             reader,
-            new ItemWriteSourceControl(dynamo, 'fifo-relay-demo-progress', 'demo-operator'),
+            new ItemWriteSourceControl(dynamo, table, 'demo-operator'),
             STUCK,
             out,
           )
@@ -130,6 +159,8 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       }
     })();
+    // Awaited below; until then a failure (an interrupted run) must not crash the process.
+    producing.catch(() => undefined);
 
     const deadline = started + (opts.timeoutMs ?? 10 * 60_000);
     let restarted = false;
@@ -137,6 +168,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     let lastLine = 0;
     for (;;) {
       await sleep(250);
+      await parkIfInterrupted();
       const v = judgeRun(sent, app.records, { kills: stops, maxCallMs: APP_TIMEOUT_MS });
       await poison?.step(Date.now());
       if (!restarted && opts.workers > 0 && v.delivered >= sent.length / 2) {
@@ -146,7 +178,9 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         stops.push(Date.now());
         await old?.stop(5000);
         stops.push(Date.now());
-        relays.push(await startRelay(config, log.child({ worker: 'replacement' }), { defaultMetrics: false }));
+        const replacement = await startRelay(config, log.child({ worker: 'replacement' }), { defaultMetrics: false });
+        relays.push(replacement);
+        out(`replacement worker's HTTP port: http://127.0.0.1:${replacement.server.port}/status`);
       }
       const done = v.delivered === sent.length;
       if (done || Date.now() - lastLine >= 2000 || Date.now() > deadline) {
@@ -189,10 +223,5 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         `${verdict.failedCalls} retries, ${verdict.duplicates.length} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { ...verdict, ok, leftInQueue: left };
-  } finally {
-    await Promise.all(relays.map((r) => r.stop(2000)));
-    await app?.close();
-    await Promise.all(emulators.map((e) => e.stop()));
-    log.flush();
   }
 }

@@ -42,7 +42,7 @@ function requiredSettings(): string[] {
     loadConfig({});
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return [...new Set(err.problems.flatMap((p) => [...p.matchAll(/\bset ([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!)))];
+    return [...new Set(err.problems.flatMap((p) => [.../^([A-Z][A-Z0-9_]+): is required/.exec(p) ?? []].slice(1)))];
   }
   throw new Error('the worker started with no settings at all');
 }

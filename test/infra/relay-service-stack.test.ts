@@ -105,7 +105,7 @@ describe('service stack (one region, default context)', () => {
         {
           effect: 'Allow',
           actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-          resources: ['arn:${AWS::Partition}:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
+          resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
         },
       ]),
     );
@@ -120,7 +120,7 @@ describe('service stack (one region, default context)', () => {
     expect(operator.Roles).toBeUndefined();
     const statements = (operator.PolicyDocument as { Statement: Json[] }).Statement.map((s) => [s.Action, render(s.Resource)]);
     expect(statements).toEqual([
-      ['dynamodb:Query', 'arn:${AWS::Partition}:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since'],
+      ['dynamodb:Query', 'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since'],
       ['sqs:GetQueueAttributes', `\${${queueId}.Arn}`],
     ]);
   });
@@ -151,12 +151,14 @@ describe('service stack (one region, default context)', () => {
   it('takes the app\'s Authorization header from Secrets Manager, never as plain text', () => {
     const c = container(t);
     expect(c.Secrets).toEqual([{ Name: 'TARGET_AUTH_HEADER', ValueFrom: expect.anything() }]);
-    expect(render((c.Secrets as Json[])[0]!.ValueFrom)).toMatch(/:secretsmanager:us-east-1:.*:secret:fifo-relay\/target-auth-header$/);
+    expect(render((c.Secrets as Json[])[0]!.ValueFrom)).toMatch(/:secretsmanager:us-east-1:.*:secret:fifo-relay\/target-authorization$/);
     expect(Object.keys(environmentOf(t))).not.toContain('TARGET_AUTH_HEADER');
     const execRoleId = (resourcesOf(t, 'AWS::ECS::TaskDefinition')[onlyKey(resourcesOf(t, 'AWS::ECS::TaskDefinition'))]!.Properties!
       .ExecutionRoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
     const secretRead = statementsForRole(t, execRoleId).find((s) => asList(s.Action).includes('secretsmanager:GetSecretValue'));
-    expect(render(secretRead?.Resource)).toMatch(/:secret:fifo-relay\/target-auth-header-\?\?\?\?\?\?$/);
+    // The partial ARN plus wildcards matches the real ARN only because the name has no "-xxxxxx" tail of its own.
+    expect(render(secretRead?.Resource)).toMatch(/:secret:fifo-relay\/target-authorization-\?\?\?\?\?\?$/);
+    expect(JSON.stringify(statementsForRole(t, execRoleId))).not.toContain('kms:');
   });
 
   it('sets only real worker settings in the container environment, including every required one', () => {
@@ -210,9 +212,9 @@ describe('service stack (one region, default context)', () => {
     expect(dims.sort()).toEqual(['ClusterName', 'ServiceName']);
   });
 
-  it('has the three alarms: oldest message age, stuck sources, no deliveries while there is a backlog', () => {
+  it('has the four alarms: oldest message age, stuck sources, no deliveries while there is a backlog, too few tasks', () => {
     const alarms = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(4);
     expect(alarms).toContainEqual(expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 }));
     const emf = environmentOf(t).EMF_NAMESPACE;
     expect(alarms).toContainEqual(
@@ -226,7 +228,18 @@ describe('service stack (one region, default context)', () => {
     expect(names.sort()).toEqual(['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesVisible', 'Deliveries']);
     const deliveries = queries.find((q) => ((q.MetricStat as Json | undefined)?.Metric as Json | undefined)?.MetricName === 'Deliveries')!;
     expect((deliveries.MetricStat as Json).Metric).toMatchObject({ Namespace: emf });
-    for (const a of alarms) expect(a.TreatMissingData).toBe('notBreaching');
+    const tooFew = alarms.find((a) => a.MetricName === 'RunningTaskCount')!;
+    // A total outage (every task crashing before it logs) leaves Deliveries without data, and
+    // NoDeliveries reads that as OK; the task count alarm reads missing data as the outage.
+    expect(tooFew).toMatchObject({
+      Namespace: 'ECS/ContainerInsights',
+      Statistic: 'Minimum',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect((tooFew.Dimensions as Array<{ Name: string }>).map((d) => d.Name).sort()).toEqual(['ClusterName', 'ServiceName']);
+    for (const a of alarms.filter((x) => x !== tooFew)) expect(a.TreatMissingData).toBe('notBreaching');
   });
 });
 
@@ -241,7 +254,7 @@ describe('service stack options', () => {
     const pulls = Object.values(resourcesOf(t, 'AWS::IAM::Policy'))
       .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Json[] }).Statement)
       .find((s) => asList(s.Action).includes('ecr:BatchGetImage'));
-    expect(render(pulls?.Resource)).toBe('arn:${AWS::Partition}:ecr:eu-west-1:123456789012:repository/fifo-relay');
+    expect(render(pulls?.Resource)).toBe('arn:aws:ecr:eu-west-1:123456789012:repository/fifo-relay');
   });
 
   it('takes task counts, backlog target, worker settings and a secret ARN from context', () => {
@@ -268,6 +281,7 @@ describe('service stack options', () => {
   it('sends alarm and recovery notifications to a topic when one is given', () => {
     const { services } = synthRelayApp({ regions: 'us-east-1', alarmTopicArn: 'arn:aws:sns:{region}:123456789012:oncall' });
     const alarms = Object.values(resourcesOf(services.get('us-east-1')!, 'AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(4);
     for (const a of alarms) {
       expect(a.Properties!.AlarmActions).toEqual(['arn:aws:sns:us-east-1:123456789012:oncall']);
       expect(a.Properties!.OKActions).toEqual(['arn:aws:sns:us-east-1:123456789012:oncall']);

@@ -15,14 +15,34 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   );
 
 describe('fifo-relay CLI', () => {
-  it.each([[['frobnicate']], [[]], [['send', '--count', '3']], [['send', '--source', 'a', '--count', 'x']], [['status', '--bogus']]])(
-    'prints usage and exits 2 on a bad command line: %j',
-    async (args) => {
-      const r = await cli(args);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('usage: fifo-relay <command>');
-    },
-  );
+  it.each([
+    [['frobnicate'], 'usage: fifo-relay <command> [options]'],
+    [[], 'usage: fifo-relay <command> [options]'],
+    [['send', '--count', '3'], 'usage: fifo-relay send '],
+    [['send', '--source', 'a', '--count', 'x'], 'usage: fifo-relay send '],
+    [['status', '--bogus'], 'usage: fifo-relay status '],
+  ])('exits 2 on a bad command line with one usage line and a pointer to --help: %j', async (args, usage) => {
+    const r = await cli(args, { QUEUE_URL: '', PROGRESS_TABLE: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(usage);
+    if (args.length > 1) {
+      expect(r.stderr.trim().split('\n')).toHaveLength(3);
+      expect(r.stderr).toContain(`run "fifo-relay ${args[0]} --help" for details`);
+    }
+  });
+
+  it('prints a command\'s own help for --help and -h, exit 0', async () => {
+    const r = await cli(['send', '-h']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: fifo-relay send /);
+    expect(r.stdout).toContain('--count N');
+  });
+
+  it('a bad count gets the project\'s own message', async () => {
+    const r = await cli(['send', '--source', 'a', '--count', '-5'], { QUEUE_URL: 'http://localhost/1/q.fifo' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fifo-relay send: --count must be a whole number of at least 1, got "-5"$/m);
+  });
 
   it('setup creates the FIFO queue and the table, and a second run changes nothing', async () => {
     const name = `setup-${Date.now()}`;
@@ -50,7 +70,7 @@ describe('fifo-relay CLI', () => {
   it('send puts numbered messages on the queue, and status lists stuck sources oldest first', async () => {
     const fx = await freshQueueAndTable('cli');
     try {
-      const sent = await cli(['send', '--source', 'meter-1', '--count', '12', '--seq-start', '5'], { QUEUE_URL: fx.queueUrl });
+      const sent = await cli(['send', '--queue-url', fx.queueUrl, '--source', 'meter-1', '--count', '12', '--seq-start', '5']);
       expect(sent.stdout).toContain('sent 12 message(s) for source meter-1, seq 5..16');
       const attrs = await fx.sqs.send(new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
       expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('12');
@@ -59,11 +79,12 @@ describe('fifo-relay CLI', () => {
       const now = Date.now();
       await ledger.recordFailure('newer', { messageId: 'm2', seq: '7', attempt: 2, error: 'HTTP 500: boom', atMs: now - 1000, nextAttemptAtMs: now + 1000 });
       await ledger.recordFailure('older', { messageId: 'm1', seq: '3', attempt: 9, error: 'network error: ECONNREFUSED', atMs: now - 600_000, nextAttemptAtMs: now + 1000 });
-      const status = await cli(['status'], { PROGRESS_TABLE: fx.table });
+      const status = await cli(['status', '--table', fx.table]);
       expect(status.code).toBe(0);
       const lines = status.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^SOURCE\s+CONDITION\s+FOR\s+ATTEMPT\s+HEAD SEQ/);
       expect(lines[1]).toMatch(/^older\s+STUCK\s+10m\s+9\s+3\s+.*network error: ECONNREFUSED$/);
+      // Seconds, not an exact figure: the CLI process may start slowly on a loaded machine.
       expect(lines[2]).toMatch(/^newer\s+RETRYING\s+\d+s\s+2\s+7\s+.*HTTP 500: boom$/);
       const json = JSON.parse((await cli(['status', '--json', '--limit', '1'], { PROGRESS_TABLE: fx.table })).stdout) as { sources: unknown[] };
       expect(json.sources).toEqual([expect.objectContaining({ sourceId: 'older', head: expect.objectContaining({ attempt: 9 }) })]);

@@ -94,6 +94,6 @@ describe('delivery to the app (fauxqs + DynamoDB Local)', () => {
     await waitFor('new message delivered', () => app.records.some((r) => r.body === 'new-1' && r.status === 200), 15_000);
     const keys = app.records.filter((r) => r.status === 200).map((r) => r.idempotencyKey);
     expect(new Set(keys).size).toBe(4);
-    expect(await messagesLeft(fx)).toBe(0);
+    await waitFor('queue empty', async () => (await messagesLeft(fx)) === 0);
   });
 });

@@ -1,3 +1,4 @@
 export default async function globalTeardown(): Promise<void> {
-  await Promise.all((globalThis.__fifoRelayEmulators ?? []).map((e) => e.stop()));
+  globalThis.__fifoRelayUnhookInterrupt?.();
+  await globalThis.__fifoRelayEmulators?.stop();
 }

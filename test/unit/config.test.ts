@@ -32,10 +32,10 @@ describe('loadConfig', () => {
   it('rejects malformed values with the key named', () => {
     const p = problems({ ...valid, TARGET_URL: 'ftp://x', MAX_CONCURRENT_SOURCES: '0', RECEIVE_WAIT_SECONDS: '21', LOG_LEVEL: 'loud' });
     expect(p).toHaveLength(4);
-    expect(p.join('\n')).toMatch(/targetUrl/);
-    expect(p.join('\n')).toMatch(/maxConcurrentSources/);
-    expect(p.join('\n')).toMatch(/receiveWaitSeconds/);
-    expect(p.join('\n')).toMatch(/logLevel/);
+    expect(p.join('\n')).toMatch(/TARGET_URL/);
+    expect(p.join('\n')).toMatch(/MAX_CONCURRENT_SOURCES/);
+    expect(p.join('\n')).toMatch(/RECEIVE_WAIT_SECONDS/);
+    expect(p.join('\n')).toMatch(/LOG_LEVEL/);
   });
 
   it('refuses timeouts that could run into the 12-hour visibility limit', () => {
@@ -49,8 +49,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...valid, ALLOW_REDRIVE_POLICY: 'TRUE', RECORD_FAILURES: 'false' })).toMatchObject({ allowRedrivePolicy: true, recordFailures: false });
     const p = problems({ ...valid, ALLOW_REDRIVE_POLICY: '0', RECORD_FAILURES: 'no', MAX_CONCURRENT_SOURCES: '64abc', APP_TIMEOUT_MS: '1.5e3' });
     expect(p).toHaveLength(4);
-    expect(p.join('\n')).toMatch(/allowRedrivePolicy: must be true or false/);
-    expect(p.join('\n')).toMatch(/maxConcurrentSources: must be a whole number/);
+    expect(p.join('\n')).toMatch(/ALLOW_REDRIVE_POLICY: must be true or false/);
+    expect(p.join('\n')).toMatch(/MAX_CONCURRENT_SOURCES: must be a whole number/);
   });
 
   it('refuses a base backoff above the maximum', () => {
@@ -60,6 +60,13 @@ describe('loadConfig', () => {
   it('never puts the auth header value into an error', () => {
     const p = problems({ ...valid, TARGET_AUTH_HEADER: 'Bearer top-secret', MAX_CONCURRENT_SOURCES: 'x' });
     expect(p.join('\n')).not.toContain('top-secret');
+  });
+
+  it('refuses credentials inside TARGET_URL and never repeats them', () => {
+    const p = problems({ ...valid, TARGET_URL: 'https://svc:hunter2@app.example.com/ops' });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/targetUrl: must not carry credentials/);
+    expect(p.join('\n')).not.toContain('hunter2');
   });
 
   it('documents every key with its environment variable', () => {
