@@ -146,7 +146,7 @@ describe('fifo-relay status on the command line', () => {
     for (const args of [['status', 'a', 'b'], ['status', '--stuck-after', '5x'], ['status', '--stuck-attempts', '0']]) {
       const r = await cli(args, { PROGRESS_TABLE: fx.table });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('usage: fifo-relay <command>');
+      expect(r.stderr).toContain('usage: fifo-relay status ');
     }
     const unknown = await cli(['status', 'ghost'], { PROGRESS_TABLE: fx.table });
     expect(unknown.code).toBe(1);
