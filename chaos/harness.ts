@@ -126,8 +126,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       TARGET_URL: app.url,
       PROGRESS_TABLE: table,
       VISIBILITY_TIMEOUT_SECONDS: String(opts.visibilityTimeoutSeconds),
-      // Longer than the slowest answer, so a slow call is a success, never a timeout and retry.
-      APP_TIMEOUT_MS: String(opts.slowMs + opts.latencyMs + 5000),
+      // Longer than the slowest answer, so a slow call is a success, never a timeout and retry;
+      // within the grace, which the worker requires.
+      APP_TIMEOUT_MS: String(Math.min(opts.slowMs + opts.latencyMs + 5000, opts.shutdownGraceSeconds * 1000)),
+      // A 5-second visibility needs renewals that time out fast enough to be sent twice.
+      AWS_REQUEST_TIMEOUT_MS: '1500',
       RETRY_BASE_SECONDS: '1',
       RETRY_MAX_SECONDS: '4',
       RECEIVE_WAIT_SECONDS: '5',

@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { validateHeaderValue } from 'node:http';
 
 /** SQS refuses any visibility that reaches past 12 hours after a receive. */
 export const SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
@@ -58,6 +59,14 @@ convict.addFormat({
   },
 });
 
+convict.addFormat({
+  name: 'park-share',
+  coerce: (v: unknown) => (typeof v === 'string' && /^\s*\d*\.?\d+\s*$/.test(v) ? Number(v) : v),
+  validate: (value: unknown) => {
+    if (typeof value !== 'number' || !(value >= 0.05 && value <= 0.95)) throw new Error('must be a number from 0.05 to 0.95');
+  },
+});
+
 const schema = {
   queueUrl: {
     doc: 'URL of the SQS FIFO queue to consume (MessageGroupId = sourceId).',
@@ -106,7 +115,8 @@ const schema = {
   },
   receiveWaitSeconds: {
     doc: 'Long-poll wait of each ReceiveMessage call, in seconds.',
-    format: intRange(0, 20),
+    // At least 1: with 0 every poller would spin on empty receives as fast as SQS answers.
+    format: intRange(1, 20),
     default: 20,
     env: 'RECEIVE_WAIT_SECONDS',
   },
@@ -170,6 +180,18 @@ const schema = {
     default: 5,
     env: 'STATUS_REFRESH_SECONDS',
   },
+  retentionParkShare: {
+    doc: 'Share of the queue\'s MessageRetentionPeriod after which a failing head is journaled and its source parked automatically, before SQS would delete it (0.05 to 0.95).',
+    format: 'park-share',
+    default: 0.75,
+    env: 'RETENTION_PARK_SHARE',
+  },
+  replayPollMs: {
+    doc: 'How often each task looks for unparked (replaying) sources whose journal it should deliver, in milliseconds.',
+    format: intRange(100, 600_000),
+    default: 2000,
+    env: 'REPLAY_POLL_MS',
+  },
   ledgerCacheSize: {
     doc: 'How many sources\' ledger positions a task remembers, to skip a DynamoDB read for first-time deliveries.',
     format: intRange(0, 10_000_000),
@@ -182,11 +204,83 @@ const schema = {
     default: 20,
     env: 'DELETE_FLUSH_MS',
   },
+  heldBytesBudget: {
+    doc: 'Most message-body bytes one task holds at once (in lanes, waiting for a slot, or in the app); receives ask for fewer messages as it fills. 0 sizes it at a quarter of the task\'s memory (its cgroup limit, else the machine\'s).',
+    format: intRange(0, Number.MAX_SAFE_INTEGER),
+    default: 0,
+    env: 'HELD_BYTES_BUDGET',
+  },
   awsRequestTimeoutMs: {
     doc: 'Timeout of one SQS or DynamoDB request (the long poll gets its wait on top), in milliseconds.',
     format: intRange(500, 120000),
     default: 5000,
     env: 'AWS_REQUEST_TIMEOUT_MS',
+  },
+  breakerEnabled: {
+    doc: 'Circuit breaker over app calls: when failures (network errors, timeouts, 5xx, 429) spread over several sources, stop receiving and starting calls, keep what is held, probe one call at a time, then ramp back.',
+    format: 'strict-boolean',
+    default: true,
+    env: 'BREAKER_ENABLED',
+  },
+  breakerFailurePercent: {
+    doc: 'Share of app calls in the window that must have failed to open the breaker, in percent.',
+    format: intRange(1, 100),
+    default: 50,
+    env: 'BREAKER_FAILURE_PERCENT',
+  },
+  breakerWindowSeconds: {
+    doc: 'Sliding window of app-call outcomes the breaker judges, in seconds.',
+    format: intRange(1, 600),
+    default: 10,
+    env: 'BREAKER_WINDOW_SECONDS',
+  },
+  breakerMinCalls: {
+    doc: 'App calls the window must hold before the breaker may open.',
+    format: intRange(1, 100000),
+    default: 20,
+    env: 'BREAKER_MIN_CALLS',
+  },
+  breakerMinSources: {
+    doc: 'Distinct sources that must have failed in the window before the breaker may open: one source failing on its own never opens it.',
+    format: intRange(2, 10000),
+    default: 3,
+    env: 'BREAKER_MIN_SOURCES',
+  },
+  breakerProbeBaseMs: {
+    doc: 'Wait before the first probe once the breaker opened, in milliseconds; doubles after each failed probe up to BREAKER_PROBE_MAX_SECONDS.',
+    format: intRange(100, 60000),
+    default: 1000,
+    env: 'BREAKER_PROBE_BASE_MS',
+  },
+  breakerProbeMaxSeconds: {
+    doc: 'Longest wait between two probes while the breaker is open, in seconds.',
+    format: intRange(1, 3600),
+    default: 5,
+    env: 'BREAKER_PROBE_MAX_SECONDS',
+  },
+  breakerRampStepMs: {
+    doc: 'After a good probe, app calls in flight start at 1 and double every this many milliseconds until MAX_CONCURRENT_SOURCES.',
+    format: intRange(50, 60000),
+    default: 1000,
+    env: 'BREAKER_RAMP_STEP_MS',
+  },
+  rateLimitPerSecond: {
+    doc: 'Most app calls per second this task makes (token bucket); 0 means no limit. Per task: the app sees up to this times the task count.',
+    format: intRange(0, 100000),
+    default: 0,
+    env: 'RATE_LIMIT_PER_SECOND',
+  },
+  rateLimitBurst: {
+    doc: 'Calls the rate limit lets through at once after a quiet spell; 0 means one second\'s worth (RATE_LIMIT_PER_SECOND).',
+    format: intRange(0, 100000),
+    default: 0,
+    env: 'RATE_LIMIT_BURST',
+  },
+  throttleMaxPauseSeconds: {
+    doc: 'Longest pause of every app call in the task that one 429 can cause (its Retry-After, or 1 s without one), in seconds.',
+    format: intRange(1, 3600),
+    default: 300,
+    env: 'THROTTLE_MAX_PAUSE_SECONDS',
   },
   httpPort: {
     doc: 'Port of the small HTTP server with /metrics, /healthz, /readyz and /status; 0 picks a free one.',
@@ -227,9 +321,23 @@ export interface Config {
   stuckAttempts: number;
   stuckAfterSeconds: number;
   statusRefreshSeconds: number;
+  retentionParkShare: number;
+  replayPollMs: number;
   ledgerCacheSize: number;
   deleteFlushMs: number;
+  heldBytesBudget: number;
   awsRequestTimeoutMs: number;
+  breakerEnabled: boolean;
+  breakerFailurePercent: number;
+  breakerWindowSeconds: number;
+  breakerMinCalls: number;
+  breakerMinSources: number;
+  breakerProbeBaseMs: number;
+  breakerProbeMaxSeconds: number;
+  breakerRampStepMs: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  throttleMaxPauseSeconds: number;
   httpPort: number;
   emfNamespace: string;
   logLevel: string;
@@ -256,6 +364,22 @@ export function maxHoldSeconds(c: Pick<Config, 'appTimeoutMs' | 'visibilityTimeo
   return Math.ceil((SQS_MAX_BATCH * c.appTimeoutMs) / 1000) + c.visibilityTimeoutSeconds;
 }
 
+/**
+ * A value node:http would refuse in a header makes every request throw: refused at start instead.
+ * The message names the variable and the kind of fault, never the value (it may be a secret).
+ */
+function headerProblem(name: string, value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    validateHeaderValue('x-check', value);
+  } catch {
+    const why = /[\r\n]/.test(value) ? 'it contains a line break (a secret file\'s trailing newline?)' : 'it contains a character outside visible Latin-1';
+    return `TARGET_AUTH_HEADER is not a valid HTTP header value: ${why}`;
+  }
+  if (value !== value.trim()) return `${name} has leading or trailing whitespace, which HTTP drops: remove it`;
+  return undefined;
+}
+
 function crossChecks(c: Config): string[] {
   const problems: string[] = [];
   const hold = maxHoldSeconds(c);
@@ -268,8 +392,28 @@ function crossChecks(c: Config): string[] {
   if (c.appTimeoutMs / 1000 >= c.visibilityTimeoutSeconds * 100) {
     problems.push('APP_TIMEOUT_MS is over 100 × VISIBILITY_TIMEOUT_SECONDS: raise the visibility timeout so the heartbeat is not the only thing keeping long calls hidden');
   }
+  if ((c.awsRequestTimeoutMs * 2) / 1000 > (c.visibilityTimeoutSeconds * 2) / 3) {
+    problems.push(
+      `VISIBILITY_TIMEOUT_SECONDS (${c.visibilityTimeoutSeconds}) is too short for AWS_REQUEST_TIMEOUT_MS (${c.awsRequestTimeoutMs}): the heartbeat renews with two thirds ` +
+        'of the visibility left, which must hold a renewal that times out plus one more; raise the visibility to at least 3 × the request timeout',
+    );
+  }
+  if (c.shutdownGraceSeconds * 1000 < c.appTimeoutMs) {
+    problems.push(`SHUTDOWN_GRACE_SECONDS (${c.shutdownGraceSeconds} s) is shorter than APP_TIMEOUT_MS (${c.appTimeoutMs} ms): a deploy would abort calls that could still succeed`);
+  }
+  const header = headerProblem('TARGET_AUTH_HEADER', c.targetAuthHeader);
+  if (header) problems.push(header);
   if (c.retryBaseSeconds > c.retryMaxSeconds) {
     problems.push(`RETRY_BASE_SECONDS (${c.retryBaseSeconds}) must not exceed RETRY_MAX_SECONDS (${c.retryMaxSeconds})`);
+  }
+  if (c.breakerProbeBaseMs > c.breakerProbeMaxSeconds * 1000) {
+    problems.push(`BREAKER_PROBE_BASE_MS (${c.breakerProbeBaseMs}) must not exceed BREAKER_PROBE_MAX_SECONDS (${c.breakerProbeMaxSeconds} s)`);
+  }
+  if (c.breakerEnabled && c.breakerMinSources > c.maxConcurrentSources) {
+    problems.push(`BREAKER_MIN_SOURCES (${c.breakerMinSources}) is above MAX_CONCURRENT_SOURCES (${c.maxConcurrentSources}): the breaker could never open`);
+  }
+  if (c.rateLimitBurst > 0 && c.rateLimitPerSecond === 0) {
+    problems.push('RATE_LIMIT_BURST is set but RATE_LIMIT_PER_SECOND is 0 (no limit): set both, or neither');
   }
   return problems;
 }

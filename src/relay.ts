@@ -1,8 +1,15 @@
 import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
+import { CallCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
+import { DynamoAuditLog } from './adapters/audit-log';
+import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SourceStatusReader } from './adapters/source-status';
+import { DynamoSourceControl } from './adapters/source-control';
+import { Replayer } from './worker/replayer';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { SqsQueue, type QueueFacts } from './adapters/sqs-queue';
 import { startEmf } from './observability/emf';
 import { startObservabilityServer, type ObservabilityServer } from './observability/http-server';
@@ -12,7 +19,11 @@ import { Metrics } from './observability/metrics';
 import { StatusService } from './observability/status-view';
 import { registerTableGauges } from './observability/table-metrics';
 import { TableStatusCache } from './observability/table-status';
+import type { FlowOptions } from './worker/flow-control';
+import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
+import { defaultHeldBytesBudget } from './worker/held-bytes';
+import { totalmem } from 'node:os';
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -31,6 +42,27 @@ export function checkQueue(facts: QueueFacts, config: Pick<Config, 'queueUrl' | 
   return problems;
 }
 
+/** The flow gate's settings from the configuration. */
+export function flowOptions(config: Config): FlowOptions {
+  return {
+    breaker: {
+      enabled: config.breakerEnabled,
+      failureRate: config.breakerFailurePercent / 100,
+      windowMs: config.breakerWindowSeconds * 1000,
+      minCalls: config.breakerMinCalls,
+      minSources: config.breakerMinSources,
+      probeBaseMs: config.breakerProbeBaseMs,
+      probeMaxMs: config.breakerProbeMaxSeconds * 1000,
+      rampStart: 1,
+      rampStepMs: config.breakerRampStepMs,
+      fullConcurrency: config.maxConcurrentSources,
+      maxPauseMs: config.throttleMaxPauseSeconds * 1000,
+    },
+    ratePerSecond: config.rateLimitPerSecond,
+    burst: config.rateLimitBurst || config.rateLimitPerSecond,
+  };
+}
+
 export interface RunningRelay {
   worker: Worker;
   metrics: Metrics;
@@ -46,12 +78,16 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const clientOpts = { region: config.region, requestTimeoutMs: config.awsRequestTimeoutMs, observe: metrics.observeAws, maxSockets: config.maxConcurrentSources * 2 + 20 };
   const sqs = createSqsClient(clientOpts);
   const dynamo = createDynamoClient(clientOpts);
+  const cutoff = new CallCutoff();
   const queue = new SqsQueue(sqs, config.queueUrl, {
+    cutoff,
     waitSeconds: config.receiveWaitSeconds,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable);
+  const ledger = new DynamoLedger(dynamo, config.progressTable, cutoff);
+  const control = new DynamoSourceControl(dynamo, config.progressTable);
+  const parking = { control, journal: new DynamoJournal(dynamo, config.progressTable), audit: new DynamoAuditLog(dynamo, config.progressTable) };
 
   let facts: QueueFacts;
   try {
@@ -80,8 +116,33 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
       retentionSeconds: facts.retentionSeconds,
+      retentionParkShare: config.retentionParkShare,
+      flow: flowOptions(config),
+      heldBytesBudget: config.heldBytesBudget || defaultHeldBytesBudget(process.constrainedMemory(), totalmem()),
     },
-    { queue, ledger, app },
+    { queue, ledger, app, parking, cutCalls: () => cutoff.cut() },
+  );
+  const replayer = new Replayer(
+    {
+      ...parking,
+      ledger,
+      app,
+      listReplaying: async () => [...(await control.listInState('replaying')), ...(await control.listInState('closing'))],
+      onEvent: (e) => {
+        if (e.kind === 'error') log.error({ event: 'replay_error', sourceId: e.sourceId, err: e.error }, 'replay step failed; will retry');
+        else if (e.kind === 'failed') log.warn({ event: 'replay_delivery_failed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt, error: e.detail }, 'replayed delivery failed; will retry');
+        else if (e.kind === 'delivered') log.info({ event: 'replayed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt }, 'delivered from the journal');
+        else if (e.outcome === 'done') log.info({ event: 'replay_done', sourceId: e.sourceId }, 'replay finished; source active again');
+      },
+    },
+    {
+      owner: `${hostname()}/${randomUUID().slice(0, 8)}`,
+      // The lease is renewed before every entry, so it only has to outlast one app call.
+      leaseMs: Math.max(30_000, config.appTimeoutMs * 3),
+      pollMs: config.replayPollMs,
+      batch: 25,
+      maxBackoffMs: config.retryMaxSeconds * 1000,
+    },
   );
   metrics.attach(worker);
   logWorkerEvents(worker, log);
@@ -95,8 +156,10 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   });
   registerTableGauges(metrics.registry, tableStatus, facts.retentionSeconds);
   const status = new StatusService(worker, tableStatus, facts.retentionSeconds);
-  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, status });
+  const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy(), status });
   worker.start();
+  replayer.start();
   log.info(
     { event: 'started', queueArn: facts.arn, queueId: facts.id, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
     'fifo-relay started',
@@ -107,7 +170,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     server,
     facts,
     stop: async (graceMs = config.shutdownGraceSeconds * 1000) => {
-      await worker.stop(graceMs);
+      await Promise.all([worker.stop(graceMs), replayer.stop()]);
       stopEmf();
       await server.close();
       app.close();

@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 
 /** The sparse index the operator's `status` command lists failing sources from. */
 export const STUCK_INDEX_NAME = 'stuck-by-since';
+/** Sparse index of parked, replaying and closing sources (src/adapters/source-control.ts). */
+export const STATE_INDEX_NAME = 'state-by-since';
 
 /** One item collection per source (ledger, journal, audit): see src/adapters/table-keys.ts. */
 export const PROGRESS_TABLE_KEYS: Pick<dynamodb.TablePropsV2, 'partitionKey' | 'sortKey'> = {
@@ -21,6 +23,12 @@ export const PROGRESS_TABLE_INDEXES: dynamodb.GlobalSecondaryIndexPropsV2[] = [
     indexName: STUCK_INDEX_NAME,
     partitionKey: { name: 'stuck', type: dynamodb.AttributeType.STRING },
     sortKey: { name: 'stuckSince', type: dynamodb.AttributeType.NUMBER },
+    projectionType: dynamodb.ProjectionType.ALL,
+  },
+  {
+    indexName: STATE_INDEX_NAME,
+    partitionKey: { name: 'listState', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'stateSince', type: dynamodb.AttributeType.NUMBER },
     projectionType: dynamodb.ProjectionType.ALL,
   },
 ];

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
-import { STUCK_INDEX_NAME } from './progress-table-stack';
+import { STATE_INDEX_NAME, STUCK_INDEX_NAME } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
 import { relayVpc, workerSecurityGroup } from './relay-network';
 import { RelayQueue } from './relay-queue';
@@ -35,6 +35,7 @@ export class RelayServiceStack extends Stack {
       queueArn: queue.queueArn,
       tableArn,
       indexArn: `${tableArn}/index/${STUCK_INDEX_NAME}`,
+      stateIndexArn: `${tableArn}/index/${STATE_INDEX_NAME}`,
     });
 
     const vpc = relayVpc(this, {
@@ -89,5 +90,6 @@ export class RelayServiceStack extends Stack {
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.relayService.service.serviceName });
     new CfnOutput(this, 'OperatorPolicyArn', { value: this.permissions.operatorPolicy.managedPolicyArn });
+    new CfnOutput(this, 'ParkOperatorPolicyArn', { value: this.permissions.parkOperatorPolicy.managedPolicyArn });
   }
 }

@@ -4,14 +4,22 @@ import { Construct } from 'constructs';
 
 /** What the worker calls on its queue; DeleteMessage and ChangeMessageVisibility also cover their batch forms. */
 export const WORKER_SQS_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
-/** What the worker calls on its progress table: reads and conditional forward-only writes. */
-export const WORKER_DYNAMODB_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
+/**
+ * What the worker calls on its progress table: reads and conditional writes of the ledger, plus
+ * the journal (put-if-absent, query, delete after replay), the audit trail and the per-receive
+ * batched state read.
+ */
+export const WORKER_DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+/** What `fifo-relay park | unpark | skip` call: read the source, conditional state writes, journal queries, audit records. No delete, no scan. */
+export const PARK_OPERATOR_DYNAMODB_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 
 export interface WorkerPermissionsProps {
   queueArn: string;
   /** The table's ARN in this region (the local replica of the global table). */
   tableArn: string;
   indexArn: string;
+  /** The sparse state-by-since index (parked, replaying, closing sources). */
+  stateIndexArn: string;
 }
 
 /**
@@ -23,6 +31,7 @@ export class WorkerPermissions extends Construct {
   /** Pulls the image, writes the log stream, reads the auth secret at task start; CDK adds those grants. */
   readonly executionRole: iam.Role;
   readonly operatorPolicy: iam.ManagedPolicy;
+  readonly parkOperatorPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: WorkerPermissionsProps) {
     super(scope, id);
@@ -51,6 +60,8 @@ export class WorkerPermissions extends Construct {
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'ProgressLedger', actions: WORKER_DYNAMODB_ACTIONS, resources: [props.tableArn] }),
     );
+    // The replayer finds unparked sources through the sparse state index.
+    this.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReplayingSources', actions: ['dynamodb:Query'], resources: [props.stateIndexArn] }));
 
     // For people and tools running `fifo-relay status`: read-only, never attached to the task.
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
@@ -59,6 +70,12 @@ export class WorkerPermissions extends Construct {
         new iam.PolicyStatement({ sid: 'ListStuckSources', actions: ['dynamodb:Query'], resources: [props.indexArn] }),
         new iam.PolicyStatement({ sid: 'QueueDepth', actions: ['sqs:GetQueueAttributes'], resources: [props.queueArn] }),
       ],
+    });
+
+    // Separate, for the few people allowed to change a source's course: park, unpark, skip.
+    this.parkOperatorPolicy = new iam.ManagedPolicy(this, 'ParkOperatorPolicy', {
+      description: 'fifo-relay park, unpark and skip: conditional state writes on a source, journal reads, audit records',
+      statements: [new iam.PolicyStatement({ sid: 'ParkUnparkSkip', actions: PARK_OPERATOR_DYNAMODB_ACTIONS, resources: [props.tableArn] })],
     });
   }
 }

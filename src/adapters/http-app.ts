@@ -1,4 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { idempotencyKey, type RelayMessage } from '../core/message';
 import { parseRetryAfter } from '../core/retry-policy';
@@ -38,6 +38,9 @@ export function deliveryHeaders(m: RelayMessage, attempt: number, authHeader?: s
     'x-sequence': m.seq.text,
     'x-attempt': String(attempt),
   };
+  if (m.trace.awsTraceHeader) headers['x-amzn-trace-id'] = m.trace.awsTraceHeader;
+  if (m.trace.traceparent) headers.traceparent = m.trace.traceparent;
+  if (m.trace.tracestate) headers.tracestate = m.trace.tracestate;
   if (authHeader) headers.authorization = authHeader;
   return headers;
 }
@@ -60,68 +63,87 @@ export class HttpApp implements AppPort {
     this.send = https ? httpsRequest : httpRequest;
   }
 
+  /**
+   * One deadline covers the whole exchange: waiting for a socket, the headers and the body. On
+   * the deadline or a shutdown abort the call settles at once and its socket is destroyed, so a
+   * hung app never holds a pooled socket and a request queued for one never waits past its own
+   * deadline. A 2xx status is final: its body is drained until it ends or the deadline passes,
+   * then the call counts as a success either way (a body cut off at the deadline is counted as
+   * delivered, since the app already said yes). Never rejects; nothing outlives the call.
+   */
   deliver(message: RelayMessage, attempt: number, signal: AbortSignal): Promise<DeliveryOutcome> {
     const started = this.now();
     const elapsed = () => Math.round(this.now() - started);
     return new Promise<DeliveryOutcome>((resolve) => {
-      const abort = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        abort.abort();
-      }, this.opts.timeoutMs);
-      const onShutdown = () => abort.abort();
-      signal.addEventListener('abort', onShutdown, { once: true });
+      let req: ClientRequest | undefined;
       let settled = false;
+      /** The response was read to its end: only then may its socket go back to the pool. */
+      let complete = false;
+      /** What the deadline settles as: a timeout, or the 2xx already seen while its body drains. */
+      let onDeadline: () => DeliveryOutcome = () => ({ kind: 'timeout', durationMs: elapsed(), detail: `no answer within ${this.opts.timeoutMs} ms` });
       const settle = (outcome: DeliveryOutcome) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onShutdown);
+        // A socket still busy with this call is never reused: destroying it frees its pool slot now
+        // (and a request still queued for a socket leaves the queue).
+        if (req && !complete) req.destroy();
         resolve(outcome);
       };
+      const timer = setTimeout(() => settle(onDeadline()), this.opts.timeoutMs);
+      const onShutdown = () => settle({ kind: 'aborted', durationMs: elapsed(), detail: 'delivery aborted by shutdown' });
       if (signal.aborted) return settle({ kind: 'aborted', durationMs: 0, detail: 'delivery aborted by shutdown' });
+      signal.addEventListener('abort', onShutdown, { once: true });
 
       const body = Buffer.from(message.body, 'utf8');
-      const req = this.send(
-        this.url,
-        {
+      try {
+        req = this.send(this.url, {
           method: 'POST',
           agent: this.agent,
           headers: { ...deliveryHeaders(message, attempt, this.opts.authHeader), 'content-length': String(body.length) },
-          signal: abort.signal,
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          res.on('error', () => undefined);
-          // The status decides: a 2xx whose body is slow or cut off is still a success, never a retry.
-          if (status >= 200 && status < 300) {
-            res.resume();
-            return settle({ kind: 'success', status, durationMs: elapsed() });
-          }
-          const retryAfterSeconds = parseRetryAfter(res.headers['retry-after'], Date.now());
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            if (text.length < DETAIL_LIMIT) text += chunk;
+        });
+      } catch (err) {
+        // node:http refuses some header values synchronously; the message has not left this task.
+        return settle({ kind: 'network-error', durationMs: elapsed(), detail: `request refused before sending: ${(err as { code?: string }).code ?? (err as Error).name}` });
+      }
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        res.on('error', () => undefined);
+        if (status >= 200 && status < 300) {
+          const success: DeliveryOutcome = { kind: 'success', status, durationMs: elapsed() };
+          onDeadline = () => success;
+          res.resume();
+          res.on('end', () => {
+            complete = true;
+            settle(success);
           });
-          const done = () => {
-            const detail = text.slice(0, DETAIL_LIMIT).replace(/\s+/g, ' ').trim();
-            settle({
-              kind: 'http-error',
-              status,
-              durationMs: elapsed(),
-              ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-              detail: `HTTP ${status}${detail ? `: ${detail}` : ''}`,
-            });
-          };
-          res.on('end', done);
-          res.on('close', done);
-        },
-      );
+          res.on('close', () => settle(success));
+          return;
+        }
+        const retryAfterSeconds = parseRetryAfter(res.headers['retry-after'], Date.now());
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (text.length < DETAIL_LIMIT) text += chunk;
+        });
+        const done = () => {
+          const detail = text.slice(0, DETAIL_LIMIT).replace(/\s+/g, ' ').trim();
+          settle({
+            kind: 'http-error',
+            status,
+            durationMs: elapsed(),
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+            detail: `HTTP ${status}${detail ? `: ${detail}` : ''}`,
+          });
+        };
+        res.on('end', () => {
+          complete = true;
+          done();
+        });
+        res.on('close', done);
+      });
       req.on('error', (err: Error & { code?: string }) => {
-        if (timedOut) return settle({ kind: 'timeout', durationMs: elapsed(), detail: `no answer within ${this.opts.timeoutMs} ms` });
-        if (signal.aborted) return settle({ kind: 'aborted', durationMs: elapsed(), detail: 'delivery aborted by shutdown' });
         settle({ kind: 'network-error', durationMs: elapsed(), detail: `network error: ${err.code ?? err.message}` });
       });
       req.end(body);

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
+import type { CallCutoff } from './call-cutoff';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
 /** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
@@ -68,7 +69,13 @@ export class DynamoLedger implements LedgerPort {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
+    /** Aborts calls still running at shutdown's hard deadline. */
+    private readonly cutoff?: CallCutoff,
   ) {}
+
+  private get callOptions(): { abortSignal?: AbortSignal } {
+    return this.cutoff ? { abortSignal: this.cutoff.signal() } : {};
+  }
 
   async read(sourceId: string): Promise<LedgerPosition | undefined> {
     const out = await this.client.send(
@@ -78,6 +85,7 @@ export class DynamoLedger implements LedgerPort {
         ConsistentRead: true,
         ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId',
       }),
+      this.callOptions,
     );
     return positionOf(out.Item);
   }
@@ -109,6 +117,7 @@ export class DynamoLedger implements LedgerPort {
           ExpressionAttributeValues: values,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        this.callOptions,
       );
       return { status: 'advanced' };
     } catch (err) {
@@ -149,6 +158,7 @@ export class DynamoLedger implements LedgerPort {
         UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
         ExpressionAttributeValues: values,
       }),
+      this.callOptions,
     );
   }
 

@@ -11,10 +11,9 @@ import {
   type StuckThresholds,
 } from '../core/source-condition';
 import { STUCK_INDEX } from './progress-ledger';
+import { STATE_INDEX } from './source-control';
 import { AUDIT_PREFIX, JOURNAL_PREFIX, LEDGER_SK, parseSqsSeqText, PK, SK } from './table-keys';
 
-/** Sparse index of sources that are not active (partition `listState`, sort `stateSince`). */
-export const STATE_INDEX = 'state-by-since';
 export const LISTED_STATES = ['parked', 'replaying', 'closing'] as const;
 
 type Item = Record<string, AttributeValue>;

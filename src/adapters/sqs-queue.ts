@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { queueIdentity, type RawMessage } from '../core/message';
 import { SQS_MAX_BATCH } from '../config';
+import type { CallCutoff } from './call-cutoff';
 
 export interface QueueEntry {
   messageId: string;
@@ -59,8 +60,13 @@ export class SqsQueue implements QueuePort {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
-    private readonly opts: { waitSeconds: number; visibilityTimeoutSeconds: number; receiveTimeoutMs: number },
+    private readonly opts: { waitSeconds: number; visibilityTimeoutSeconds: number; receiveTimeoutMs: number; cutoff?: CallCutoff },
   ) {}
+
+  /** Aborts calls still running at shutdown's hard deadline. */
+  private get callOptions(): { abortSignal?: AbortSignal } {
+    return this.opts.cutoff ? { abortSignal: this.opts.cutoff.signal() } : {};
+  }
 
   async facts(): Promise<QueueFacts> {
     const out = await this.client.send(
@@ -84,8 +90,8 @@ export class SqsQueue implements QueuePort {
         MaxNumberOfMessages: Math.min(Math.max(max, 1), SQS_MAX_BATCH),
         WaitTimeSeconds: this.opts.waitSeconds,
         VisibilityTimeout: this.opts.visibilityTimeoutSeconds,
-        MessageSystemAttributeNames: ['MessageGroupId', 'SequenceNumber', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
-        MessageAttributeNames: ['seq', 'contentType'],
+        MessageSystemAttributeNames: ['MessageGroupId', 'SequenceNumber', 'ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp', 'AWSTraceHeader'],
+        MessageAttributeNames: ['seq', 'contentType', 'traceparent', 'tracestate'],
       }),
       { abortSignal: signal, requestTimeout: this.opts.receiveTimeoutMs },
     );
@@ -96,6 +102,7 @@ export class SqsQueue implements QueuePort {
     return this.inBatches(entries, async (Entries) => {
       const out = await this.client.send(
         new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: Entries.map((e) => ({ Id: e.Id, ReceiptHandle: e.entry.receiptHandle })) }),
+        this.callOptions,
       );
       return out.Failed ?? [];
     });
@@ -108,6 +115,7 @@ export class SqsQueue implements QueuePort {
           QueueUrl: this.queueUrl,
           Entries: Entries.map((e) => ({ Id: e.Id, ReceiptHandle: e.entry.receiptHandle, VisibilityTimeout: e.entry.seconds })),
         }),
+        this.callOptions,
       );
       return out.Failed ?? [];
     });

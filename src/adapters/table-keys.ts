@@ -27,14 +27,15 @@ export function parseSqsSeqText(text: string | undefined): bigint | undefined {
   return text === undefined || !/^\d+$/.test(text) ? undefined : BigInt(text);
 }
 
-/** A journal entry's sort key: its seq as fixed-width text, so a range query reads the journal in order. */
 export const JOURNAL_PREFIX = 'j#';
+export const AUDIT_PREFIX = 'audit#';
+
+/** A journal entry's sort key: entries of one source sort in seq order. */
 export function journalSk(seqValue: bigint): string {
   return JOURNAL_PREFIX + sqsSeqText(seqValue);
 }
 
-/** An audit record's sort key: ISO time first, so a source's trail reads in time order. */
-export const AUDIT_PREFIX = 'audit#';
+/** An audit record's sort key: records of one source sort by time. */
 export function auditSk(atMs: number, id: string): string {
   return `${AUDIT_PREFIX}${new Date(atMs).toISOString()}#${id}`;
 }

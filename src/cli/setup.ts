@@ -1,7 +1,7 @@
 import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STUCK_INDEX } from '../adapters/progress-ledger';
-import { STATE_INDEX } from '../adapters/source-status';
+import { STATE_INDEX } from '../adapters/source-control';
 import { PK, SK } from '../adapters/table-keys';
 
 /** Queue settings the relay is built for: FIFO, no redrive policy, longest retention. */
@@ -33,7 +33,7 @@ export async function ensureQueue(sqs: SQSClient, name: string, attributes: Reco
   return { url: out.QueueUrl ?? '', created: true };
 }
 
-/** Creates the progress table (with its sparse stuck-sources and source-state indexes) unless it exists. */
+/** Creates the progress table (with its sparse stuck-sources and state indexes) unless it exists. */
 export async function ensureTable(dynamo: DynamoDBClient, table: string): Promise<{ created: boolean }> {
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: table }));
@@ -68,6 +68,7 @@ export async function ensureTable(dynamo: DynamoDBClient, table: string): Promis
             Projection: { ProjectionType: 'ALL' },
           },
           {
+            // Parked, replaying and closing sources, oldest state change first (sparse: absent when active).
             IndexName: STATE_INDEX,
             KeySchema: [
               { AttributeName: 'listState', KeyType: 'HASH' },

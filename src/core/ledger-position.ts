@@ -40,3 +40,15 @@ export function needsLedgerRead(seq: Sequence, receiveCount: number, cached: Led
   if (receiveCount > 1) return true;
   return cached === undefined && seq.kind === 'producer';
 }
+
+/**
+ * A producer seq that went backwards: below the ledger's, on a message SQS sequenced after the
+ * one the ledger last recorded from this same queue. That is a producer bug, not a redelivery (a
+ * redelivered message always sits at or below the recorded SequenceNumber), and deleting it as a
+ * duplicate would lose it. From another queue or region the order of sends is unknown, so the
+ * message counts as a duplicate there.
+ */
+export function isSeqRegression(seq: Sequence, pos: LedgerPosition | undefined): boolean {
+  if (seq.kind !== 'producer' || pos?.producerSeq === undefined || pos.sqsSeq === undefined) return false;
+  return seq.value < pos.producerSeq && pos.sqsQueueId === seq.queueId && seq.sqs > pos.sqsSeq;
+}

@@ -48,6 +48,17 @@ export interface RelayMessage {
   firstReceivedAt: number;
   /** SentTimestamp (ms): SQS deletes the message once the queue's retention has passed since then. */
   sentAt: number;
+  /** The producer's trace context, passed on to the app; absent parts are simply not sent. */
+  trace: TraceContext;
+}
+
+export interface TraceContext {
+  /** SQS's AWSTraceHeader system attribute (X-Ray), sent as X-Amzn-Trace-Id. */
+  awsTraceHeader?: string;
+  /** W3C traceparent message attribute, sent as traceparent. */
+  traceparent?: string;
+  /** W3C tracestate message attribute, sent as tracestate only beside a traceparent. */
+  tracestate?: string;
 }
 
 export type InvalidReason =
@@ -57,7 +68,9 @@ export type InvalidReason =
   | 'missing-sequence-number'
   | 'bad-seq-attribute'
   | 'bad-content-type'
-  | 'missing-body';
+  | 'missing-body'
+  /** A producer seq below the ledger's on a message sent after the last one delivered. */
+  | 'seq-regression';
 
 export interface InvalidMessage {
   messageId: string;
@@ -95,6 +108,29 @@ export function canonicalSeq(text: string): string | undefined {
   if (!UNSIGNED_INTEGER.test(t)) return undefined;
   const canonical = t.replace(/^0+(?=\d)/, '');
   return canonical.length <= MAX_SEQ_DIGITS ? canonical : undefined;
+}
+
+/** W3C Trace Context level 1: version 00 (or a later one, read as 00), non-zero ids. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const MAX_TRACE_HEADER = 512;
+
+/**
+ * A trace context that cannot be sent as-is is dropped, never a reason to hold the message:
+ * tracing must not block delivery. Text is taken only when it is a safe header value.
+ */
+export function parseTrace(attrs: Partial<Record<string, string>>, messageAttrs: RawMessage['MessageAttributes']): TraceContext {
+  const trace: TraceContext = {};
+  const safe = (v: string | undefined) => (v !== undefined && v.length <= MAX_TRACE_HEADER && HEADER_SAFE.test(v) ? v.trim() : undefined);
+  const aws = safe(attrs.AWSTraceHeader);
+  if (aws) trace.awsTraceHeader = aws;
+  const tp = safe(messageAttrs?.traceparent?.StringValue)?.toLowerCase();
+  const m = tp === undefined ? null : TRACEPARENT.exec(tp);
+  if (tp && m && m[1] !== 'ff' && !/^0+$/.test(m[2] as string) && !/^0+$/.test(m[3] as string) && (m[1] !== '00' || m[5] === undefined)) {
+    trace.traceparent = tp;
+    const ts = safe(messageAttrs?.tracestate?.StringValue);
+    if (ts) trace.tracestate = ts;
+  }
+  return trace;
 }
 
 export function parseMessage(raw: RawMessage, queueId: string): ParseResult {
@@ -149,6 +185,7 @@ export function parseMessage(raw: RawMessage, queueId: string): ParseResult {
       receiveCount: base.receiveCount,
       firstReceivedAt: base.firstReceivedAt,
       sentAt: base.sentAt,
+      trace: parseTrace(attrs, raw.MessageAttributes),
     },
   };
 }

@@ -25,10 +25,12 @@ export interface DemoAppBehaviour {
   slowMs: number;
   /** While true every request gets 503: the app is "down". */
   down: boolean;
-  /** Sent with every 503 when set. */
+  /** Sent with every failure when set. */
   retryAfterSeconds?: number;
   /** Idempotency keys the app refuses with 422 (a "poison" message) until they are taken out. */
   rejectKeys: string[];
+  /** What "down" answers: 503 unless set (429 for a throttling app). */
+  downStatus?: number;
 }
 
 export interface DemoAppOptions extends Partial<DemoAppBehaviour> {
@@ -90,7 +92,7 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     if (behaviour.slowRate > 0 && random() < behaviour.slowRate) delay += behaviour.slowMs;
     if (delay > 0) await sleep(delay);
     const rejected = behaviour.rejectKeys.includes(header(req, 'idempotency-key'));
-    const status = rejected ? 422 : behaviour.down || (behaviour.failRate > 0 && random() < behaviour.failRate) ? 503 : 200;
+    const status = rejected ? 422 : behaviour.down ? (behaviour.downStatus ?? 503) : behaviour.failRate > 0 && random() < behaviour.failRate ? 503 : 200;
     const record: DeliveryRecord = {
       sourceId: header(req, 'x-source-id'),
       seq: header(req, 'x-sequence'),
@@ -105,7 +107,7 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     // Recorded before answering: a success the relay never hears of still counts as received here.
     records.push(record);
     if (opts.recordFile) appendFileSync(opts.recordFile, `${JSON.stringify(record)}\n`);
-    if (status === 503 && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
+    if (status !== 200 && !rejected && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
     res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : rejected ? 'rejected: the app cannot process this message' : 'try again later');
   };
 

@@ -49,14 +49,15 @@ export class PoisonScenario {
     };
     show('fifo-relay status', formatList(await this.reader.list(this.thresholds, now), this.thresholds, now));
     const reason = `app rejects ${id} seq ${this.plan.seq} (HTTP 422); parked until the fix is deployed`;
-    await this.control.park(id, reason);
-    show(`fifo-relay park ${id} --reason "${reason}"`, [`parked ${id}`]);
+    const parked = await this.control.park(id, reason);
+    show(`fifo-relay park ${id} --reason "${reason}"`, [parked]);
     show(`fifo-relay status ${id}`, formatStory((await this.reader.describe(id, this.thresholds, Date.now()))!, Date.now()));
     this.app.behaviour.rejectKeys = [];
     this.out('');
     this.out('# the app is fixed: it accepts the message now');
-    await this.control.unpark(id);
-    show(`fifo-relay unpark ${id}`, [`unparked ${id}: delivery resumes in order`]);
+    const unparkReason = 'fix deployed';
+    const unparked = await this.control.unpark(id, unparkReason);
+    show(`fifo-relay unpark ${id} --reason "${unparkReason}"`, [unparked]);
     show(`fifo-relay status ${id}`, formatStory((await this.reader.describe(id, this.thresholds, Date.now()))!, Date.now()));
     this.out('');
   }

@@ -17,7 +17,7 @@ import { startRelay, type RunningRelay } from '../relay';
 import { startDemoApp, type DemoApp } from './app-server';
 import { judgeRun, type RunVerdict } from './checker';
 import { PoisonScenario } from './poison';
-import { ItemWriteSourceControl } from './source-control';
+import { CommandSourceControl } from './source-control';
 
 export interface DemoOptions {
   messages: number;
@@ -118,6 +118,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       RECEIVE_WAIT_SECONDS: '2',
       VISIBILITY_TIMEOUT_SECONDS: '10',
       APP_TIMEOUT_MS: '5000',
+      AWS_REQUEST_TIMEOUT_MS: '3000',
       RETRY_BASE_SECONDS: '1',
       RETRY_MAX_SECONDS: '4',
       MAX_CONCURRENT_SOURCES: '32',
@@ -132,14 +133,13 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     for (const line of exportLines(localEnv({ sqsEndpoint: emulators.sqs.endpoint, dynamoEndpoint: emulators.dynamo.endpoint, queueUrl, table }))) out(`  ${line}`);
 
     const sent = plan(opts.messages, opts.sources);
-    // TEMPORARY: park/unpark by direct item writes until the park and unpark commands land.
     const poison =
       opts.poison && sent.length > 0
         ? new PoisonScenario(
             { sourceId: sent[0]!.sourceId, seq: String(Math.min(3, sent.filter((m) => m.sourceId === sent[0]!.sourceId).length)) },
             app,
             reader,
-            new ItemWriteSourceControl(dynamo, table, 'demo-operator'),
+            new CommandSourceControl(dynamo, table, 'demo-operator'),
             STUCK,
             out,
           )

@@ -16,6 +16,8 @@ export interface ObservabilityOptions {
   worker: Worker;
   /** Ready once start-up checks passed; false again while stopping so no new traffic is routed. */
   isReady(): boolean;
+  /** False when the loop holds work but makes no progress (a stuck-loop watchdog); absent means always live. */
+  isLive?(): boolean;
   /** The cross-task status (JSON and page); without it /status shows this task only. */
   status?: StatusService;
 }
@@ -47,16 +49,21 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
           })
           .catch((err: Error) => json(res, 500, { error: err.message }));
         return;
-      case '/healthz':
-        return json(res, 200, { status: 'ok' });
+      case '/healthz': {
+        const live = opts.isLive?.() ?? true;
+        return json(res, live ? 200 : 503, { status: live ? 'ok' : 'stuck: holding messages with no progress' });
+      }
       case '/readyz': {
         const ready = opts.isReady();
-        return json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+        if (!ready) return json(res, 503, { status: 'not ready' });
+        // The app being down is not the task's fault: restarting tasks would not help, so say it and stay ready.
+        const breaker = opts.worker.flowStatus().state;
+        return json(res, 200, breaker === 'closed' ? { status: 'ready' } : { status: 'degraded', breaker });
       }
       case '/status':
       case '/status.html': {
         const service = opts.status;
-        if (!service) return json(res, 200, { ...opts.worker.stats(), retrying: opts.worker.retryingHeads() });
+        if (!service) return json(res, 200, { ...opts.worker.stats(), flow: opts.worker.flowStatus(), retrying: opts.worker.retryingHeads() });
         const html = path === '/status.html' || wantsHtml(req.headers.accept);
         service
           .view()

@@ -25,7 +25,7 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly released = new Counter({ name: 'fifo_relay_messages_released_total', help: 'Messages handed back unprocessed (visibility 0), by reason: after-failure, shutdown, visibility-limit, visibility-lost.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly errors = new Counter({ name: 'fifo_relay_errors_total', help: 'Failed SQS or DynamoDB operations of the worker, by operation.', labelNames: ['operation'] as const, registers: [this.registry] });
   readonly latency = new Histogram({
     name: 'fifo_relay_delivery_duration_seconds',
@@ -40,6 +40,15 @@ export class Metrics {
     labelNames: ['service', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly journaled = new Counter({ name: 'fifo_relay_messages_journaled_total', help: 'Messages of parked or replaying sources moved from SQS into the journal.', registers: [this.registry] });
+  readonly autoParks = new Counter({ name: 'fifo_relay_auto_parks_total', help: 'Sources the retention watchdog parked because their failing head neared the queue retention.', registers: [this.registry] });
+  readonly breakerTransitions = new Counter({
+    name: 'fifo_relay_breaker_transitions_total',
+    help: 'Circuit breaker transitions, by the state entered: open, probing, ramping, closed.',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+  readonly recalled = new Counter({ name: 'fifo_relay_heads_recalled_total', help: 'Heads backed off during an outage that the ramp handed back early (visibility 0).', registers: [this.registry] });
   readonly heartbeats = new Counter({ name: 'fifo_relay_visibility_extensions_total', help: 'Visibility renewals of held messages.', registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -70,6 +79,12 @@ export class Metrics {
     worker.on('ledgerError', (e) => this.errors.inc({ operation: `ledger-${e.stage}` }));
     worker.on('queueError', (e) => this.errors.inc({ operation: e.operation }));
     worker.on('heartbeat', (e) => this.heartbeats.inc(e.extended));
+    worker.on('journaled', () => this.journaled.inc());
+    worker.on('autoParked', () => this.autoParks.inc());
+    worker.on('journalError', () => this.errors.inc({ operation: 'journal' }));
+    worker.on('flowTransition', (t) => this.breakerTransitions.inc({ to: t.to }));
+    worker.on('recalled', (e) => this.recalled.inc(e.count));
+    worker.on('visibilityLost', (e) => this.errors.inc({ operation: 'visibility-lost' }, e.messageIds.length));
     worker.on('internalError', () => this.errors.inc({ operation: 'internal' }));
     const gauge = (name: string, help: string, read: (s: WorkerStats) => number) =>
       new Gauge({
@@ -83,6 +98,36 @@ export class Metrics {
     gauge('fifo_relay_sources_in_flight', 'Sources this task is working on now (one message in flight each).', (s) => s.inFlightSources);
     gauge('fifo_relay_sources_retrying', 'Sources whose head message this task last saw failing and is waiting to retry.', (s) => s.retryingSources);
     gauge('fifo_relay_oldest_retrying_head_age_seconds', 'Age since first receive of the oldest failing head this task knows of (0 when none).', (s) => s.oldestRetryingHeadAgeSeconds);
+    const states = ['closed', 'open', 'probing', 'ramping'] as const;
+    new Gauge({
+      name: 'fifo_relay_breaker_state',
+      help: 'Circuit breaker state: 1 for the current one of closed, open, probing, ramping.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const now = worker.flowStatus().state;
+        for (const s of states) this.set({ state: s }, s === now ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'fifo_relay_breaker_seconds_in_state',
+      help: 'Seconds the circuit breaker has spent in each state since the task started (only grows).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const spent = worker.flowStatus().timeInStateMs;
+        for (const s of states) this.set({ state: s }, spent[s] / 1000);
+      },
+    });
+    new Gauge({
+      name: 'fifo_relay_flow_waiting',
+      help: 'Sources holding a message at the flow gate (breaker open, 429 pause, ramp or rate limit).',
+      registers: [this.registry],
+      collect() {
+        this.set(worker.flowStatus().waitingAtGate);
+      },
+    });
+    gauge('fifo_relay_held_bytes', 'Body bytes of the messages held now, against HELD_BYTES_BUDGET.', (s) => s.heldBytes);
     gauge('fifo_relay_messages_held', 'Messages received and not yet finished or released (their visibility is kept alive).', (s) => s.heldMessages);
   }
 }

@@ -99,7 +99,8 @@ export function renderStatusPage(v: StatusView): string {
       ? `<table id="sources"><thead><tr><th>Source</th><th>Condition</th><th>For</th><th>Attempt</th><th>Head seq</th><th>HTTP</th><th>Time left before SQS retention</th><th>Last error / reason</th></tr></thead><tbody>${rows}</tbody></table>`
       : `<p class="ok" id="sources-none">No stuck, retrying, parked or replaying source.</p>`) +
     `<h2>This task</h2><div class="cards">${card('in-flight', v.task.inFlightSources, 'sources in flight')}${card('held', v.task.heldMessages, 'messages held')}` +
-    `${card('task-retrying', v.task.retryingSources, 'retrying here')}${card('delivered', v.throughput.deliveredSinceStart, 'delivered since start')}</div>` +
+    `${card('task-retrying', v.task.retryingSources, 'retrying here')}${card('delivered', v.throughput.deliveredSinceStart, 'delivered since start')}` +
+    `${card(v.task.breaker === 'closed' ? 'breaker' : 'breaker stuck', v.task.breaker, 'circuit breaker')}</div>` +
     `<p class="muted">Table read <span id="table-age" data-age-ms="${escapeHtml(v.table.ageMs)}">${escapeHtml(Math.round(v.table.ageMs / 1000))} s ago</span>` +
     ` · stuck = ${escapeHtml(t.attempts)}+ attempts or failing ${escapeHtml(humanDuration(t.afterMs))}+ · queue retention ${escapeHtml(humanDuration(v.retentionSeconds * 1000))}` +
     `${v.task.stopping ? ' · <strong>this task is stopping</strong>' : ''}</p></main>`;

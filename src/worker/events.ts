@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeliveryOutcome } from '../adapters/http-app';
 import type { BatchFailure } from '../adapters/sqs-queue';
+import type { Transition } from '../core/circuit-breaker';
 
-export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit';
+export type ReleaseReason = 'after-failure' | 'shutdown' | 'visibility-limit' | 'visibility-lost';
 
 export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' } | { kind: 'aborted' }>;
 
@@ -11,7 +12,7 @@ export type FailureOutcome = Exclude<DeliveryOutcome, { kind: 'success' } | { ki
 export interface WorkerEvents {
   received: [{ count: number; lanes: number }];
   delivered: [{ message: RelayMessage; attempt: number; status: number; durationMs: number; ledger: 'advanced' | 'stale' }];
-  deliveryFailed: [{ message: RelayMessage; attempt: number; outcome: FailureOutcome; backoffSeconds: number; released: number }];
+  deliveryFailed: [{ message: RelayMessage; attempt: number; outcome: FailureOutcome; backoffSeconds: number; released: number; held: boolean }];
   duplicateSkipped: [{ message: RelayMessage }];
   invalidMessage: [{ invalid: InvalidMessage; backoffSeconds: number; released: number }];
   ledgerError: [{ message: RelayMessage; stage: 'read' | 'advance' | 'record-failure'; error: Error; backoffSeconds: number }];
@@ -21,10 +22,25 @@ export interface WorkerEvents {
   queueError: [{ operation: 'receive' | 'delete' | 'change-visibility'; error: Error }];
   batchFailures: [{ operation: 'delete' | 'change-visibility'; failures: BatchFailure[] }];
   heartbeat: [{ extended: number; capped: number }];
+  /** A message of a parked or replaying source went into the journal and is deleted from SQS. */
+  journaled: [{ message: RelayMessage; written: boolean }];
+  /** Journaling failed (conflict = a different body already holds this seq): the message stays in SQS. */
+  journalError: [{ message: RelayMessage; error: Error; conflict: boolean; backoffSeconds: number }];
+  /** Kept in SQS briefly: the source is closing its replay, or its state moved under the lane. */
+  heldForState: [{ message: RelayMessage; backoffSeconds: number }];
+  /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
+  autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
+  /** SQS refused a renewal because this task no longer holds the message: its lane lets go of it. */
+  visibilityLost: [{ messageIds: string[] }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
   internalError: [{ lane: string; error: Error }];
+  /** The circuit breaker changed state (closed, open, probing, ramping). */
+  flowTransition: [Transition];
+  /** Heads backed off during an outage, handed back early (visibility 0) when the app answered again. */
+  recalled: [{ count: number; failures: BatchFailure[] }];
   stopping: [{ inFlight: number; graceMs: number }];
-  stopped: [{ abortedDeliveries: number }];
+  /** hardDeadline: the stop cut SDK calls short and released what was still held (releasedAtDeadline). */
+  stopped: [{ abortedDeliveries: number; hardDeadline: boolean; releasedAtDeadline: number }];
 }
 
 export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {

@@ -1,18 +1,24 @@
-import type { AppPort } from '../adapters/http-app';
+import type { AppPort, DeliveryOutcome } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
-import { advancePosition, isCoveredByLedger, needsLedgerRead } from '../core/ledger-position';
+import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
 import { planAfterFailure, remainingFrom, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
 import type { DeleteBatcher } from './delete-batcher';
+import type { FlowGate } from './flow-control';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
+import type { SourceControl } from '../core/source-state';
+import { routeFor } from '../core/source-state';
+import type { ParkingPath } from './journal-path';
 import type { LedgerCache } from './ledger-cache';
 
 export interface LaneEntry {
   item: LaneItem;
   /** When the ReceiveMessage that brought it was sent: SQS's 12-hour limit counts from there. */
   receivedAt: number;
+  /** The consistent read of its sources made after that receive (rule 1); absent without parking. */
+  standing?: Promise<Map<string, SourceControl>>;
 }
 
 export interface RetryingHead {
@@ -44,10 +50,21 @@ export interface LaneContext {
   backoff(attempt: number, receivedAt: number, retryAfterSeconds?: number): number;
   /** False when a message received at receivedAt could not stay hidden through one more app call. */
   canStillHold(receivedAt: number): boolean;
+  /** The task's gate before every app call: circuit breaker, 429 pause, rate limit. */
+  flow: FlowGate;
   emit<K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]): void;
+  /** Park, journal and watchdog questions (docs/parking.md); absent when the worker runs without them. */
+  parking?: ParkingPath;
 }
 
-type Step = 'next' | 'stop';
+/** 'again': the same message once more, still held (it waited at the flow gate instead of backing off). */
+/** What the failing-head record keeps of the message and the app's answer. */
+const headOf = (m: RelayMessage, outcome: DeliveryOutcome): { sentAt: number; lastStatus?: number } => ({
+  sentAt: m.sentAt,
+  ...(outcome.kind === 'http-error' ? { lastStatus: outcome.status } : {}),
+});
+
+type Step = 'next' | 'stop' | 'again';
 
 const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
@@ -65,6 +82,10 @@ const entryOf = (e: LaneEntry): QueueEntry | undefined => {
 export class Lane {
   private index = 0;
   private closed = false;
+  /** This lane got its own 2xx for the source's previous message, so its cached position is proof (rule 1). */
+  private ownProof = false;
+  /** Tries of the current message made without a new receive (held through an outage): they add to X-Attempt. */
+  private heldTries = 0;
 
   constructor(
     readonly key: string,
@@ -100,6 +121,12 @@ export class Lane {
           return;
         }
         const entry = this.entries[this.index] as LaneEntry;
+        const held = entryOf(entry);
+        if (held && this.ctx.heartbeat.isLost(held)) {
+          // SQS no longer hides it: another task may be delivering it now. Let go of everything.
+          await this.release(remainingFrom(this.entries, this.index), 'visibility-lost');
+          return;
+        }
         if (!this.ctx.canStillHold(entry.receivedAt)) {
           // Received so long ago that SQS's 12-hour limit could expire mid-call: hand it back for a fresh receive.
           await this.release(remainingFrom(this.entries, this.index), 'visibility-limit');
@@ -107,12 +134,15 @@ export class Lane {
         }
         const step = entry.item.ok ? await this.deliver(entry, entry.item.message) : await this.holdInvalid(entry, entry.item.invalid);
         if (step === 'stop') return;
+        if (step === 'again') continue;
         this.index++;
+        this.heldTries = 0;
       }
     } catch (err) {
-      // A bug must not strand messages: hand back everything not finished so SQS redelivers it.
+      // A bug must neither strand messages nor spin: the head waits out a backoff like any
+      // failure, what follows it is handed back at once.
       this.ctx.emit('internalError', { lane: this.key, error: err as Error });
-      await this.release(remainingFrom(this.entries, this.index), 'after-failure').catch(() => undefined);
+      await this.backOffAfterBug(err as Error).catch(() => undefined);
     }
   }
 
@@ -129,7 +159,11 @@ export class Lane {
 
   private async deliver(entry: LaneEntry, m: RelayMessage): Promise<Step> {
     let position = this.ctx.cache.get(m.sourceId);
-    if (needsLedgerRead(m.seq, m.receiveCount, position)) {
+    if (this.ctx.parking) {
+      const routed = await this.route(entry, m, this.ctx.parking, position);
+      if (routed.step) return routed.step;
+      position = routed.position;
+    } else if (needsLedgerRead(m.seq, m.receiveCount, position)) {
       try {
         position = await this.ctx.ledger.read(m.sourceId);
         this.ctx.cache.set(m.sourceId, position);
@@ -137,6 +171,7 @@ export class Lane {
         return this.ledgerFailed(entry, m, 'read', err as Error);
       }
     }
+    if (isSeqRegression(m.seq, position)) return this.holdRegression(entry, m, position);
     if (isCoveredByLedger(m.seq, position)) {
       await this.finish();
       this.ctx.retrying.delete(m.sourceId);
@@ -144,21 +179,47 @@ export class Lane {
       return 'next';
     }
 
-    const attempt = m.receiveCount;
+    const ticket = await this.ctx.flow.admit();
+    if (!ticket || this.ctx.isStopping()) {
+      // The stop came while the ledger was read or the gate was waited at: no app call starts after it.
+      if (ticket) this.ctx.flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'stopping' }, ticket);
+      await this.release(remainingFrom(this.entries, this.index), 'shutdown');
+      return 'stop';
+    }
+    const attempt = m.receiveCount + this.heldTries;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
+    const verdict = this.ctx.flow.report(m.sourceId, outcome, ticket);
     if (outcome.kind === 'aborted') {
       this.ctx.emit('deliveryAborted', { message: m, attempt, durationMs: outcome.durationMs });
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
     }
+    if (outcome.kind !== 'success' && verdict === 'hold') {
+      // The app looks down or asked the task to slow down: keep the head and wait at the gate.
+      if (this.ctx.parking) {
+        // An outage may outlast the retention watchdog's deadline, and an operator may park the
+        // source meanwhile: the next try reads the source's state again instead of trusting the receive's read.
+        const watched = await this.watch(entry, m, this.ctx.parking, 0);
+        if (watched.step) return watched.step;
+        this.entries[this.index] = { item: entry.item, receivedAt: entry.receivedAt };
+        this.ownProof = false;
+      }
+      this.heldTries++;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, 0, headOf(m, outcome));
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds: 0, released: 0, held: true });
+      return 'again';
+    }
     if (outcome.kind !== 'success') {
-      const backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
-      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds, {
-        sentAt: m.sentAt,
-        ...(outcome.kind === 'http-error' ? { lastStatus: outcome.status } : {}),
-      });
+      let backoffSeconds = this.ctx.backoff(attempt, entry.receivedAt, outcome.kind === 'http-error' ? outcome.retryAfterSeconds : undefined);
+      if (this.ctx.parking) {
+        const watched = await this.watch(entry, m, this.ctx.parking, backoffSeconds);
+        if (watched.step) return watched.step;
+        backoffSeconds = watched.backoffSeconds;
+      }
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds, headOf(m, outcome));
+      this.ctx.flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
       const released = await this.backOff(backoffSeconds);
-      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released });
+      this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
       return 'stop';
     }
 
@@ -171,10 +232,81 @@ export class Lane {
       // Not recorded means not done: the message comes back and the app sees the same key again.
       return this.ledgerFailed(entry, m, 'advance', err as Error);
     }
+    this.ownProof = true;
     await this.finish();
     this.ctx.retrying.delete(m.sourceId);
     this.ctx.emit('delivered', { message: m, attempt, status: outcome.status, durationMs: outcome.durationMs, ledger });
     return 'next';
+  }
+
+  /**
+   * Rule 1 and rule 4: the consistent read made for this receive decides (the lane's own advance
+   * stands in for it once it has one); a parked or replaying source's message goes to the journal.
+   */
+  private async route(entry: LaneEntry, m: RelayMessage, p: ParkingPath, cached: LedgerPosition | undefined): Promise<{ step?: Step; position: LedgerPosition | undefined }> {
+    let control: SourceControl;
+    try {
+      control = await p.standing(entry.standing, m.sourceId);
+    } catch (err) {
+      return { step: await this.ledgerFailed(entry, m, 'read', err as Error), position: cached };
+    }
+    const position = this.ownProof ? cached : control.position;
+    let route = routeFor({ ...control, position }, m.seq);
+    let deliverFrom = position;
+    if (route === 'journal') {
+      const j = await p.journal(m);
+      if (j.kind === 'journaled') {
+        await this.finish();
+        this.ctx.retrying.delete(m.sourceId);
+        this.ctx.emit('journaled', { message: m, written: j.written });
+        return { step: 'next', position };
+      }
+      if (j.kind === 'error') {
+        const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
+        this.ctx.emit('journalError', { message: m, error: j.error, conflict: j.conflict, backoffSeconds });
+        await this.backOff(backoffSeconds);
+        return { step: 'stop', position };
+      }
+      route = j.kind === 'deliver' ? 'deliver' : j.kind;
+      if (j.kind === 'deliver') deliverFrom = j.position;
+    }
+    if (route === 'duplicate') {
+      await this.finish();
+      this.ctx.retrying.delete(m.sourceId);
+      this.ctx.emit('duplicateSkipped', { message: m });
+      return { step: 'next', position };
+    }
+    if (route === 'hold') return { step: await this.holdForState(entry, m), position };
+    this.ctx.cache.set(m.sourceId, deliverFrom);
+    return { position: deliverFrom };
+  }
+
+  private async holdForState(entry: LaneEntry, m: RelayMessage): Promise<Step> {
+    const backoffSeconds = this.ctx.backoff(1, entry.receivedAt);
+    this.ctx.emit('heldForState', { message: m, backoffSeconds });
+    await this.backOff(backoffSeconds);
+    return 'stop';
+  }
+
+  /** The retention watchdog (rules 3, 6, 7): a failed head's backoff ends by its park deadline, and at the deadline the source is parked. */
+  private async watch(entry: LaneEntry, m: RelayMessage, p: ParkingPath, backoffSeconds: number): Promise<{ step?: Step; backoffSeconds: number }> {
+    let w;
+    try {
+      w = await p.watch(m, backoffSeconds);
+    } catch (err) {
+      this.ctx.emit('journalError', { message: m, error: err as Error, conflict: false, backoffSeconds });
+      return { backoffSeconds };
+    }
+    if (w.kind === 'go') return { backoffSeconds: w.backoffSeconds };
+    if (w.kind === 'hold') return { step: await this.holdForState(entry, m), backoffSeconds };
+    // Parked (the head is journaled and journalVersion bumped in the same write) or covered: delete the
+    // head, and hand the rest back so the next receive reads the new state before doing anything with them.
+    await this.finish();
+    this.ctx.retrying.delete(m.sourceId);
+    if (w.kind === 'parked') this.ctx.emit('autoParked', { message: m, ageSeconds: Math.round((this.ctx.now() - m.sentAt) / 1000), deadlineAt: w.deadlineAt });
+    else this.ctx.emit('duplicateSkipped', { message: m });
+    await this.release(remainingFrom(this.entries, this.index + 1), 'after-failure');
+    return { step: 'stop', backoffSeconds };
   }
 
   /** An undeliverable message keeps its place: it blocks its source and is retried like a failure. */
@@ -196,9 +328,43 @@ export class Lane {
     return 'stop';
   }
 
+  /** Kept, blocking its source like an invalid message: only an operator can say what it should be. */
+  private async holdRegression(entry: LaneEntry, m: RelayMessage, position: LedgerPosition | undefined): Promise<Step> {
+    const detail = `seq went backwards: ${m.seq.text} arrived after ${String(position?.producerSeq)} was delivered`;
+    const invalid: InvalidMessage = {
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle,
+      sourceId: m.sourceId,
+      reason: 'seq-regression',
+      detail,
+      receiveCount: m.receiveCount,
+      firstReceivedAt: m.firstReceivedAt,
+      sentAt: m.sentAt,
+    };
+    const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, detail, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
+    const released = await this.backOff(backoffSeconds);
+    this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
+    return 'stop';
+  }
+
+  private async backOffAfterBug(error: Error): Promise<void> {
+    const entry = this.entries[this.index];
+    if (!entry) return;
+    const receiveCount = entry.item.ok ? entry.item.message.receiveCount : entry.item.invalid.receiveCount;
+    const backoffSeconds = this.ctx.backoff(receiveCount, entry.receivedAt);
+    if (entry.item.ok) {
+      const m = entry.item.message;
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, receiveCount, `internal error: ${error.message}`, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
+    }
+    await this.backOff(backoffSeconds);
+  }
+
   private async ledgerFailed(entry: LaneEntry, m: RelayMessage, stage: 'read' | 'advance', error: Error): Promise<Step> {
     const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
     this.ctx.emit('ledgerError', { message: m, stage, error, backoffSeconds });
+    // A ledger outage holds the source up as surely as a failing app: the stuck gauges must see it.
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, `ledger ${stage} failed: ${error.message}`, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
     await this.backOff(backoffSeconds);
     return 'stop';
   }
@@ -259,7 +425,9 @@ export class Lane {
     for (const [e, seconds] of items) {
       const held = entryOf(e);
       if (!held) continue;
+      const lost = this.ctx.heartbeat.isLost(held);
       await this.ctx.heartbeat.forget(held);
+      if (lost) continue;
       entries.push({ ...held, seconds });
     }
     if (entries.length === 0) return;

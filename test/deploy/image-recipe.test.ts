@@ -100,6 +100,7 @@ describe('image recipe: production dependencies only', () => {
         HTTP_PORT: String(httpPort),
         RECEIVE_WAIT_SECONDS: '1',
         SHUTDOWN_GRACE_SECONDS: '5',
+        APP_TIMEOUT_MS: '2000',
         EMF_NAMESPACE: 'FifoRelay',
       });
       children.push(worker.child);

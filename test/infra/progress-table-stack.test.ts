@@ -21,7 +21,7 @@ describe('progress table stack', () => {
     }
   });
 
-  it('has the ledger schema the worker expects: pk + sk key, on-demand, sparse stuck-by-since index, no TTL', () => {
+  it('has the ledger schema the worker expects: pk + sk key, on-demand, sparse stuck-by-since and state-by-since indexes, no TTL', () => {
     const { table } = synthRelayApp({ regions: 'us-east-1' });
     table.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -39,6 +39,14 @@ describe('progress table stack', () => {
             KeySchema: [
               { AttributeName: 'stuck', KeyType: 'HASH' },
               { AttributeName: 'stuckSince', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'state-by-since',
+            KeySchema: [
+              { AttributeName: 'listState', KeyType: 'HASH' },
+              { AttributeName: 'stateSince', KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

@@ -94,7 +94,7 @@ describe('service stack (one region, default context)', () => {
       actions: (asList(s.Action) as string[]).slice().sort(),
       resources: asList(s.Resource).map(render),
     }));
-    expect(grants).toHaveLength(2);
+    expect(grants).toHaveLength(3);
     expect(grants).toEqual(
       expect.arrayContaining([
         {
@@ -104,8 +104,13 @@ describe('service stack (one region, default context)', () => {
         },
         {
           effect: 'Allow',
-          actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
           resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
+        },
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:Query'],
+          resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/state-by-since'],
         },
       ]),
     );
@@ -116,12 +121,23 @@ describe('service stack (one region, default context)', () => {
 
   it('offers a separate read-only operator policy for the status command, attached to nothing', () => {
     const policies = resourcesOf(t, 'AWS::IAM::ManagedPolicy');
-    const operator = policies[onlyKey(policies)]!.Properties!;
+    const operator = Object.values(policies).find((p) => String(p.Properties?.Description).includes('read-only'))!.Properties!;
     expect(operator.Roles).toBeUndefined();
     const statements = (operator.PolicyDocument as { Statement: Json[] }).Statement.map((s) => [s.Action, render(s.Resource)]);
     expect(statements).toEqual([
       ['dynamodb:Query', 'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since'],
       ['sqs:GetQueueAttributes', `\${${queueId}.Arn}`],
+    ]);
+  });
+
+  it('offers a separate least-privilege policy for park, unpark and skip: no delete, no scan, no queue access, attached to nothing', () => {
+    const policies = Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy'));
+    expect(policies).toHaveLength(2);
+    const park = policies.find((p) => String(p.Properties?.Description).includes('park, unpark and skip'))!.Properties!;
+    expect(park.Roles).toBeUndefined();
+    const statements = (park.PolicyDocument as { Statement: Json[] }).Statement.map((s) => [s.Action, render(s.Resource)]);
+    expect(statements).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], 'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
-import { ItemWriteSourceControl } from '../../src/demo/source-control';
+import { CommandSourceControl } from '../../src/demo/source-control';
 import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import type { RunningRelay } from '../../src/relay';
 import type { StatusView } from '../../src/observability/status-view';
@@ -78,7 +78,7 @@ describe('the status page in a real browser', () => {
 
     // Parking (temporary item write until the park command lands) must show without a reload.
     await browser.eval('window.__sameDocument = true');
-    await new ItemWriteSourceControl(fx.dynamo, fx.table, 'test-operator').park(STUCK, 'app rejects it');
+    await new CommandSourceControl(fx.dynamo, fx.table, 'test-operator').park(STUCK, 'app rejects it');
     await browser.waitFor(`${rowCondition(STUCK)} === 'parked'`, 30_000);
     expect(await browser.eval<boolean>('window.__sameDocument === true')).toBe(true);
     expect(await browser.eval<string>(`document.querySelector('[data-count="parked"] .n').textContent`)).toBe('2');

@@ -6,7 +6,7 @@ import { DynamoLedger } from '../../src/adapters/progress-ledger';
 import { SourceStatusReader } from '../../src/adapters/source-status';
 import { ledgerKey } from '../../src/adapters/table-keys';
 import { runStatus, type StatusOptions } from '../../src/cli/status';
-import { ItemWriteSourceControl } from '../../src/demo/source-control';
+import { CommandSourceControl } from '../../src/demo/source-control';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';
 import { SourceItems } from '../support/source-items';
 
@@ -60,7 +60,7 @@ beforeAll(async () => {
   await fail('long', { attempt: 1, ago: 20 * MIN, error: 'no answer within 10000 ms', seq: '1' });
 
   await ledger.advance('parked-1', { kind: 'producer', value: 41n, text: '41', key: '41', sqs: 900n, queueId: 'q@1' }, 'm41', now);
-  await new ItemWriteSourceControl(fx.dynamo, fx.table, 'alice').park('parked-1', 'poison message at seq 42');
+  await new CommandSourceControl(fx.dynamo, fx.table, 'alice').park('parked-1', 'poison message at seq 42');
   await items.journal('parked-1', 42n, '{"n":42}');
   await items.journal('parked-1', 43n, 'x', { chunks: 2 });
   await items.setState('replaying-1', 'replaying', { since: now - 2 * MIN, reason: 'unpark', actor: 'bob' });

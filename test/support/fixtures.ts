@@ -61,6 +61,7 @@ export async function freshQueueAndTable(label: string, queueAttributes?: Record
         SHUTDOWN_GRACE_SECONDS: '5',
         LOG_LEVEL: 'silent',
         DELETE_FLUSH_MS: '5',
+        AWS_REQUEST_TIMEOUT_MS: '1500',
       }),
       ...overrides,
     }),

@@ -21,6 +21,7 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
     SHUTDOWN_GRACE_SECONDS: String(config.shutdownGraceSeconds),
     DELETE_FLUSH_MS: String(config.deleteFlushMs),
     MAX_CONCURRENT_SOURCES: String(config.maxConcurrentSources),
+    AWS_REQUEST_TIMEOUT_MS: String(config.awsRequestTimeoutMs),
     LOG_LEVEL: 'info',
   };
 }

@@ -39,10 +39,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses timeouts that could run into the 12-hour visibility limit', () => {
-    const p = problems({ ...valid, APP_TIMEOUT_MS: String(60 * 60 * 1000), VISIBILITY_TIMEOUT_SECONDS: '3600', RETRY_MAX_SECONDS: String(3 * 3600) });
+    // A grace must cover the app timeout (at most 110 s), so the longest usable app timeout is 110 s.
+    const long = { ...valid, APP_TIMEOUT_MS: '110000', SHUTDOWN_GRACE_SECONDS: '110', VISIBILITY_TIMEOUT_SECONDS: '3600' };
+    const p = problems({ ...long, RETRY_MAX_SECONDS: '40000' });
     expect(p).toHaveLength(1);
     expect(p[0]).toMatch(/12-hour/);
-    expect(problems({ ...valid, APP_TIMEOUT_MS: String(60 * 60 * 1000), VISIBILITY_TIMEOUT_SECONDS: '3600', RETRY_MAX_SECONDS: '3600' })).toEqual([]);
+    expect(problems({ ...long, RETRY_MAX_SECONDS: '38000' })).toEqual([]);
   });
 
   it('reads booleans and numbers exactly: a typo never switches a safety check off', () => {
@@ -62,10 +64,27 @@ describe('loadConfig', () => {
     expect(p.join('\n')).not.toContain('top-secret');
   });
 
+  it('refuses an auth header node:http would reject, in one line that never shows the value', () => {
+    for (const bad of ['Bearer s3cret\n', 'Bearer s3cret\r\n', 'Bearer s3cr\u20act']) {
+      const p = problems({ ...valid, TARGET_AUTH_HEADER: bad });
+      expect(p).toHaveLength(1);
+      expect(p[0]).toMatch(/^TARGET_AUTH_HEADER is not a valid HTTP header value/);
+      expect(p[0]).not.toContain('s3cr');
+    }
+    expect(problems({ ...valid, TARGET_AUTH_HEADER: 'Bearer abc.def-ghi' })).toEqual([]);
+  });
+
+  it('refuses a receive wait of 0, a grace shorter than the app timeout, and a visibility too short for a timed-out renewal plus one more', () => {
+    expect(problems({ ...valid, RECEIVE_WAIT_SECONDS: '0' }).join('\n')).toMatch(/RECEIVE_WAIT_SECONDS/);
+    expect(problems({ ...valid, SHUTDOWN_GRACE_SECONDS: '5', APP_TIMEOUT_MS: '10000' })).toEqual([expect.stringMatching(/^SHUTDOWN_GRACE_SECONDS \(5 s\) is shorter than APP_TIMEOUT_MS/)]);
+    expect(problems({ ...valid, VISIBILITY_TIMEOUT_SECONDS: '10', AWS_REQUEST_TIMEOUT_MS: '5000', APP_TIMEOUT_MS: '1000' })).toEqual([expect.stringMatching(/^VISIBILITY_TIMEOUT_SECONDS \(10\) is too short/)]);
+    expect(problems({ ...valid, VISIBILITY_TIMEOUT_SECONDS: '15', AWS_REQUEST_TIMEOUT_MS: '5000' })).toEqual([]);
+  });
+
   it('refuses credentials inside TARGET_URL and never repeats them', () => {
     const p = problems({ ...valid, TARGET_URL: 'https://svc:hunter2@app.example.com/ops' });
     expect(p).toHaveLength(1);
-    expect(p[0]).toMatch(/targetUrl: must not carry credentials/);
+    expect(p[0]).toMatch(/^TARGET_URL: must not carry credentials/);
     expect(p.join('\n')).not.toContain('hunter2');
   });
 

@@ -46,7 +46,7 @@ describe('the status page', () => {
     const evil = '<script>alert(1)</script>';
     const view: StatusView = {
       generatedAt: now,
-      task: { inFlightSources: 0, heldMessages: 0, retryingSources: 0, oldestRetryingHeadAgeSeconds: 0, stopping: false, retrying: [] },
+      task: { inFlightSources: 0, heldMessages: 0, heldBytes: 0, breaker: 'closed', retryingSources: 0, oldestRetryingHeadAgeSeconds: 0, stopping: false, retrying: [] },
       throughput: { perSecond10s: 0, perSecond60s: 0, deliveredSinceStart: 0 },
       table: {
         readAt: now,

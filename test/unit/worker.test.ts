@@ -82,10 +82,11 @@ describe('worker loop with in-memory ports', () => {
     expect(worker.stats().retryingSources).toBe(0);
   });
 
-  it('honours Retry-After over the exponential backoff', async () => {
+  // A 429 instead holds the head at the flow gate for the whole task (worker-flow.test.ts).
+  it('honours Retry-After of a 503 over the exponential backoff', async () => {
     const queue = new MemoryFifoQueue();
     queue.send('A', 'a1', seqAttr(1));
-    const app = new ScriptedApp(() => fail(429, 42));
+    const app = new ScriptedApp(() => fail(503, 42));
     worker = new Worker(options(), { queue, ledger: new MemoryLedger(), app });
     const failed = collect(worker, 'deliveryFailed');
     worker.start();
@@ -203,7 +204,7 @@ describe('worker loop with in-memory ports', () => {
     w.start();
     await waitFor('call started', () => app.calls.length === 1);
     await w.stop(50);
-    expect(stoppedEvents).toEqual([{ abortedDeliveries: 1 }]);
+    expect(stoppedEvents).toEqual([{ abortedDeliveries: 1, hardDeadline: false, releasedAtDeadline: 0 }]);
     expect(queue.size).toBe(1);
     expect(queue.visibilityCalls.at(-1)).toEqual([expect.objectContaining({ seconds: 0 })]);
     expect(queue.deleted).toEqual([]);

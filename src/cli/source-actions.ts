@@ -1,0 +1,84 @@
+import type { AuditPort } from '../adapters/audit-log';
+import type { JournalEntry, JournalPort } from '../adapters/journal';
+import type { ControlPort } from '../adapters/source-control';
+import { mayPark, maySkip, mayUnpark, type SourceControl } from '../core/source-state';
+
+export interface ActionPorts {
+  control: ControlPort;
+  journal: JournalPort;
+  audit: AuditPort;
+}
+
+/** ok: done, with one line to print; refused: nothing changed, one line saying why (exit 1). */
+export type ActionResult = { ok: true; line: string; lines?: string[] } | { ok: false; line: string };
+
+export interface ActionArgs {
+  sourceId: string;
+  actor: string;
+  reason: string;
+  nowMs: number;
+}
+
+const raced = (sourceId: string, c: SourceControl) =>
+  `source "${sourceId}" changed while this ran (now ${c.state}, control version ${c.controlVersion}); nothing changed, look again and retry`;
+
+async function audit(ports: ActionPorts, r: Parameters<AuditPort['record']>[0]): Promise<string | undefined> {
+  try {
+    await ports.audit.record(r);
+    return undefined;
+  } catch (err) {
+    return `warning: the action is done but its audit record could not be written: ${(err as Error).message}`;
+  }
+}
+
+export async function parkSource(ports: ActionPorts, a: ActionArgs): Promise<ActionResult> {
+  const c = await ports.control.read(a.sourceId);
+  const v = mayPark(a.sourceId, c);
+  if (!v.ok) return { ok: false, line: v.reason };
+  const w = await ports.control.park(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion });
+  if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
+  const warn = await audit(ports, { sourceId: a.sourceId, action: 'park', actor: a.actor, reason: a.reason, at: a.nowMs, details: { from: c.state } });
+  return { ok: true, line: `parked ${a.sourceId}: its messages now go to the journal, in order, and nothing is delivered until unpark`, ...(warn ? { lines: [warn] } : {}) };
+}
+
+export async function unparkSource(ports: ActionPorts, a: ActionArgs & { dryRun: boolean; limit: number }): Promise<ActionResult> {
+  const c = await ports.control.read(a.sourceId);
+  const v = mayUnpark(a.sourceId, c);
+  if (!v.ok) return { ok: false, line: v.reason };
+  if (a.dryRun) {
+    const entries = await ports.journal.above(a.sourceId, c.position, a.limit);
+    const lines = entries.map(describeEntry);
+    return {
+      ok: true,
+      line: `dry run: unpark ${a.sourceId} would deliver ${entries.length}${entries.length === a.limit ? '+' : ''} journaled message(s) in this order, then resume from SQS; nothing changed`,
+      lines,
+    };
+  }
+  const w = await ports.control.unpark(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion });
+  if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
+  const warn = await audit(ports, { sourceId: a.sourceId, action: 'unpark', actor: a.actor, reason: a.reason, at: a.nowMs });
+  return { ok: true, line: `unparked ${a.sourceId}: replaying its journal in order, then it resumes from SQS`, ...(warn ? { lines: [warn] } : {}) };
+}
+
+export async function skipHead(ports: ActionPorts, a: ActionArgs & { seq: string; quietMs: number }): Promise<ActionResult> {
+  const c = await ports.control.read(a.sourceId);
+  const [head] = c.exists ? await ports.journal.above(a.sourceId, c.position, 1) : [];
+  const v = maySkip(a.sourceId, c, { seq: a.seq, headSeq: head?.seq.text, nowMs: a.nowMs, quietMs: a.quietMs });
+  if (!v.ok || !head) return { ok: false, line: v.ok ? 'no head' : v.reason };
+  const w = await ports.control.skip(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion, seq: head.seq, messageId: head.messageId, position: c.position });
+  if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
+  const lines: string[] = [];
+  try {
+    await ports.journal.markSkipped(head, a.nowMs, a.actor);
+  } catch (err) {
+    lines.push(`warning: skipped, but the journal entry could not be marked as skipped: ${(err as Error).message}`);
+  }
+  const warn = await audit(ports, { sourceId: a.sourceId, action: 'skip', actor: a.actor, reason: a.reason, at: a.nowMs, details: { seq: head.seq.text, messageId: head.messageId, bodySha256: head.bodySha256 } });
+  if (warn) lines.push(warn);
+  return { ok: true, line: `skipped seq ${head.seq.text} of ${a.sourceId} (message ${head.messageId}); its body stays in the journal; the source is still parked`, lines };
+}
+
+export function describeEntry(e: JournalEntry): string {
+  const size = Buffer.byteLength(e.body, 'utf8');
+  return `seq ${e.seq.text}  message ${e.messageId}  ${e.contentType}  ${size} bytes  sent ${new Date(e.sentAt).toISOString()}`;
+}

@@ -1,0 +1,92 @@
+import { isCoveredByLedger, type LedgerPosition } from './ledger-position';
+import type { Sequence } from './message';
+
+/**
+ * A source's state machine (docs/parking.md). Pure: the adapters do the conditional writes that
+ * move a source between states; these functions only decide what a holder or an operator may do.
+ *
+ *   active ──park / auto-park──▶ parked ──unpark──▶ replaying ──(journal delivered)──▶ closing ──(drained)──▶ active
+ *                                  ▲                    │
+ *                                  └──────── park ──────┘ (a newer park wins: every automatic step checks controlVersion)
+ */
+export type SourceState = 'active' | 'parked' | 'replaying' | 'closing';
+
+export interface SourceControl {
+  state: SourceState;
+  controlVersion: number;
+  journalVersion: number;
+  position: LedgerPosition | undefined;
+  stateSince?: number;
+  stateReason?: string;
+  stateActor?: string;
+  /** False when the table has no ledger item for the source at all. */
+  exists: boolean;
+}
+
+export const ACTIVE_UNKNOWN: SourceControl = { state: 'active', controlVersion: 0, journalVersion: 0, position: undefined, exists: false };
+
+/** What a holder does with a received message, decided from a consistent read made after receiving it (rule 1). */
+export type Route = 'deliver' | 'duplicate' | 'journal' | 'hold';
+
+export function routeFor(control: SourceControl, seq: Sequence): Route {
+  if (isCoveredByLedger(seq, control.position)) return 'duplicate';
+  switch (control.state) {
+    case 'active':
+      return 'deliver';
+    case 'parked':
+    case 'replaying':
+      // Journal before delete, state after journal (rule 4).
+      return 'journal';
+    case 'closing':
+      // The replayer is draining for the last time: appends now would be missed, so keep it in SQS briefly.
+      return 'hold';
+  }
+}
+
+export type Refusal = { ok: false; reason: string };
+export type Verdict = { ok: true } | Refusal;
+
+const refuse = (reason: string): Refusal => ({ ok: false, reason });
+
+export function mayPark(sourceId: string, c: SourceControl): Verdict {
+  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (c.state === 'parked') return refuse(`source "${sourceId}" is already parked`);
+  if (c.state === 'closing') return refuse(`source "${sourceId}" is finishing a replay (closing); try again in a moment`);
+  return { ok: true };
+}
+
+export function mayUnpark(sourceId: string, c: SourceControl): Verdict {
+  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (c.state !== 'parked') return refuse(`source "${sourceId}" is not parked (state: ${c.state})`);
+  return { ok: true };
+}
+
+/**
+ * Skip is narrow (rule 6): parked, exactly the head, and only once no delivery that started
+ * before the park can still be running (quiet period longer than app timeout + visibility).
+ */
+export function maySkip(sourceId: string, c: SourceControl, args: { seq: string; headSeq: string | undefined; nowMs: number; quietMs: number }): Verdict {
+  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (c.state !== 'parked') return refuse(`source "${sourceId}" is not parked (state: ${c.state}); park it first`);
+  if (args.headSeq === undefined) return refuse(`source "${sourceId}" has nothing journaled above its position yet: its head is not known`);
+  if (args.seq !== args.headSeq) return refuse(`seq ${args.seq} is not the head of source "${sourceId}" (the head is ${args.headSeq})`);
+  const quietUntil = (c.stateSince ?? 0) + args.quietMs;
+  if (args.nowMs < quietUntil) {
+    return refuse(`source "${sourceId}" was parked ${Math.round((args.nowMs - (c.stateSince ?? 0)) / 1000)} s ago; skip is allowed ${Math.ceil((quietUntil - args.nowMs) / 1000)} s from now (quiet period)`);
+  }
+  return { ok: true };
+}
+
+/**
+ * The retention watchdog's trigger (rule 6 of the issue, rules 3 and 7 of the design): the time by
+ * which a failing head must be parked, as a share of the queue's retention since SentTimestamp.
+ */
+export function parkDeadline(sentAtMs: number, retentionSeconds: number, share: number): number {
+  return sentAtMs + Math.floor(retentionSeconds * share * 1000);
+}
+
+/** A backoff that would carry the head past its park deadline is cut to end at the deadline (rule 3). */
+export function capBackoffAtDeadline(backoffSeconds: number, nowMs: number, deadlineMs: number): number {
+  const left = Math.floor((deadlineMs - nowMs) / 1000);
+  return Math.max(0, Math.min(backoffSeconds, left));
+}
