@@ -17,8 +17,8 @@ describe('npm run demo', () => {
     // The operator's transcript: stuck in the list, parked with its audit record, then back to active.
     expect(stdout).toMatch(/^\$ fifo-relay status\n {2}SOURCE .*\n(?: {2}.*\n)*? {2}source-000\s+STUCK\s+\S+\s+\d+\s+3\s+422\s+14\.0d\s+HTTP 422: rejected/m);
     expect(stdout).toMatch(/^ {2}state\s+parked since \S+ \(\d+s\) by demo-operator: app rejects source-000 seq 3/m);
-    expect(stdout).toMatch(/^\$ fifo-relay unpark source-000$/m);
-    expect(stdout).toMatch(/^ {4}\S+Z\s+unpark\s+demo-operator$/m);
+    expect(stdout).toMatch(/^\$ fifo-relay unpark source-000 --reason "fix deployed"\n {2}unparked source-000: replaying its journal in order/m);
+    expect(stdout).toMatch(/^ {4}\S+Z\s+unpark\s+demo-operator\s+fix deployed$/m);
     expect(stdout).toMatch(/^poison message:\s+stuck after \d+ attempts, parked, app fixed, unparked, delivered$/m);
     expect(stdout).toMatch(/^calls out of turn:\s+0 /m);
   }, 260_000);
