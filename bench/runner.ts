@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp, type DeliveryRecord } from '../src/demo/app-server';
-import { judgeChaos } from '../chaos/checker';
+import { judgeRun } from '../src/demo/checker';
 import type { BaselineMessage, BaselineReport } from './baselines/common';
 import { startDelayProxy, type DelayProxy } from '../src/dev/delay-proxy';
 import { awsEnv, freshQueueAndTable, plan, queueDepth, sendAll, type Endpoints } from './lib/aws';
@@ -379,7 +379,7 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
     }
     const seconds = Math.max(0.001, (t1 - r.t0) / 1000);
     const gaps = usesApp ? perSourceGaps(app.records, scenario.latencyMs) : [];
-    const verdict = usesApp ? judgeChaos(sent, app.records, { kills: [], maxCallMs: 10_000 }) : undefined;
+    const verdict = usesApp ? judgeRun(sent, app.records, { kills: [], maxCallMs: 10_000 }) : undefined;
     if (verdict && verdict.outOfTurn.length > 0) notes.push(`${verdict.outOfTurn.length} calls before their predecessor succeeded`);
     return {
       scenario: scenario.id,

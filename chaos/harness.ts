@@ -6,7 +6,7 @@ import { startDemoApp, type DemoApp } from '../src/demo/app-server';
 import { awsEnv, freshQueueAndTable, harnessDynamo, harnessSqs, queueDepth, sendBatch, type Endpoints, type Planned } from '../bench/lib/aws';
 import { projectRoot } from '../bench/lib/build';
 import { freePort, sleep, spawnNode, until, type Child } from '../bench/lib/processes';
-import { judgeChaos, type AppRecord, type ChaosVerdict, type Rule } from './checker';
+import { judgeRun, type AppRecord, type RunVerdict, type Rule } from '../src/demo/checker';
 import { drainWaitOver } from './drain-wait';
 
 /** Everything a chaos run is made of; the full run and the short CI run differ only in these. */
@@ -65,9 +65,9 @@ export interface ChaosResult {
   seconds: number;
   kills: number[];
   workers: WorkerRecord[];
-  round1: ChaosVerdict;
-  round2: ChaosVerdict;
-  overall: ChaosVerdict;
+  round1: RunVerdict;
+  round2: RunVerdict;
+  overall: RunVerdict;
   /** How long the SIGTERM round's drain wait ran past the deadline (0 when it did not). */
   overtimeSeconds: number;
   harnessRules: Rule[];
@@ -321,9 +321,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const records = [...app.records];
     const inRound2 = (r: (typeof records)[number]) => keys2.has(`${r.sourceId}:${r.seq}`);
     const round2Records = records.filter(inRound2);
-    const round1 = judgeChaos(sent1, records.filter((r) => !inRound2(r)), { kills, maxCallMs });
-    const round2 = judgeChaos(sent2, round2Records, { kills, maxCallMs });
-    const overall = judgeChaos([...sent1, ...sent2], records, { kills, maxCallMs });
+    const round1 = judgeRun(sent1, records.filter((r) => !inRound2(r)), { kills, maxCallMs });
+    const round2 = judgeRun(sent2, round2Records, { kills, maxCallMs });
+    const overall = judgeRun([...sent1, ...sent2], records, { kills, maxCallMs });
     const crashed = all.filter((w) => w.end?.how === 'on its own');
     const termed = all.filter((w) => w.end?.how === 'SIGTERM');
     const badStops = termed.filter((w) => w.end?.code !== 0);
@@ -368,7 +368,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
 /** The verdict as printed by `npm run chaos` and the CI test. */
 export function renderVerdict(r: ChaosResult): string {
   const l: string[] = [];
-  const round = (name: string, v: ChaosVerdict) => {
+  const round = (name: string, v: RunVerdict) => {
     const afterKill = v.duplicates.filter((d) => d.explainedByKill).length;
     l.push(
       `${name}: sent ${v.sent} over ${v.sources} sources; succeeded ${v.delivered}; lost ${v.lost.length}; order violations ${v.orderViolations.length}; ` +

@@ -162,6 +162,24 @@ const schema = {
     default: true,
     env: 'RECORD_FAILURES',
   },
+  stuckAttempts: {
+    doc: 'Attempts after which a failing head counts as stuck rather than retrying (status page, `fifo-relay status`, stuck-sources metric); STUCK_AFTER_SECONDS is the other way in.',
+    format: intRange(1, 1_000_000),
+    default: 5,
+    env: 'STUCK_ATTEMPTS',
+  },
+  stuckAfterSeconds: {
+    doc: 'Seconds of failing after which a head counts as stuck, whatever its attempts.',
+    format: intRange(0, 14 * 24 * 3600),
+    default: 900,
+    env: 'STUCK_AFTER_SECONDS',
+  },
+  statusRefreshSeconds: {
+    doc: 'How old the cross-task list of stuck, parked and replaying sources on /status and in the metrics may get before it is read again from the table (one refresh at a time, only while someone looks).',
+    format: intRange(1, 3600),
+    default: 5,
+    env: 'STATUS_REFRESH_SECONDS',
+  },
   retentionParkShare: {
     doc: 'Share of the queue\'s MessageRetentionPeriod after which a failing head is journaled and its source parked automatically, before SQS would delete it (0.05 to 0.95).',
     format: 'park-share',
@@ -312,6 +330,9 @@ export interface Config {
   shutdownGraceSeconds: number;
   allowRedrivePolicy: boolean;
   recordFailures: boolean;
+  stuckAttempts: number;
+  stuckAfterSeconds: number;
+  statusRefreshSeconds: number;
   retentionParkShare: number;
   replayPollMs: number;
   ledgerCacheSize: number;

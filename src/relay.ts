@@ -6,6 +6,7 @@ import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
+import { SourceStatusReader } from './adapters/source-status';
 import { DynamoSourceControl } from './adapters/source-control';
 import { Replayer } from './worker/replayer';
 import { hostname } from 'node:os';
@@ -16,6 +17,9 @@ import { startObservabilityServer, type ObservabilityServer } from './observabil
 import { logWorkerEvents } from './observability/log-events';
 import type { Logger } from './observability/logger';
 import { Metrics } from './observability/metrics';
+import { StatusService } from './observability/status-view';
+import { registerTableGauges } from './observability/table-metrics';
+import { TableStatusCache } from './observability/table-status';
 import type { FlowOptions } from './worker/flow-control';
 import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
@@ -153,8 +157,15 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const stopEmf = config.emfNamespace
     ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
     : () => undefined;
+  const tableStatus = new TableStatusCache(new SourceStatusReader(dynamo, config.progressTable), {
+    thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },
+    refreshMs: config.statusRefreshSeconds * 1000,
+    onError: () => metrics.errors.inc({ operation: 'status-read' }),
+  });
+  registerTableGauges(metrics.registry, tableStatus, facts.retentionSeconds);
+  const status = new StatusService(worker, tableStatus, facts.retentionSeconds);
   const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
-  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy() });
+  const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy(), status });
   worker.start();
   replayer.start();
   log.info(

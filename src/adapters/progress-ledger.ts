@@ -26,6 +26,12 @@ export interface FailureRecord {
   error: string;
   atMs: number;
   nextAttemptAtMs: number;
+  /** The app's HTTP status; absent for timeouts, network errors and invalid messages. */
+  lastStatus?: number;
+  /** The head's SentTimestamp (ms). */
+  headSentAt?: number;
+  /** When SQS deletes the head: SentTimestamp plus the queue's retention. */
+  retentionDeadlineAt?: number;
 }
 
 export interface StuckSource {
@@ -166,22 +172,36 @@ export class DynamoLedger implements LedgerPort {
   }
 
   async recordFailure(sourceId: string, f: FailureRecord): Promise<void> {
+    const values: Record<string, AttributeValue> = {
+      ':flag': { S: STUCK_FLAG },
+      ':at': { N: String(f.atMs) },
+      ':err': { S: f.error.slice(0, 1000) },
+      ':attempt': { N: String(f.attempt) },
+      ':m': { S: f.messageId },
+      ':seq': { S: f.seq },
+      ':next': { N: String(f.nextAttemptAtMs) },
+    };
+    const set = ['stuck = :flag', 'stuckSince = if_not_exists(stuckSince, :at)', 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
+    const remove: string[] = [];
+    // An attribute this failure does not know is removed, so it never shows a previous head's value.
+    const optional: Array<[string, number | undefined]> = [
+      ['lastStatus', f.lastStatus],
+      ['headSentAt', f.headSentAt],
+      ['retentionDeadlineAt', f.retentionDeadlineAt],
+    ];
+    for (const [name, value] of optional) {
+      if (value === undefined || !Number.isFinite(value)) remove.push(name);
+      else {
+        values[`:${name}`] = { N: String(value) };
+        set.push(`${name} = :${name}`);
+      }
+    }
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: ledgerKey(sourceId),
-        UpdateExpression:
-          'SET stuck = :flag, stuckSince = if_not_exists(stuckSince, :at), lastError = :err, attempt = :attempt, ' +
-          'headMessageId = :m, headSeq = :seq, failedAt = :at, nextAttemptAt = :next',
-        ExpressionAttributeValues: {
-          ':flag': { S: STUCK_FLAG },
-          ':at': { N: String(f.atMs) },
-          ':err': { S: f.error.slice(0, 1000) },
-          ':attempt': { N: String(f.attempt) },
-          ':m': { S: f.messageId },
-          ':seq': { S: f.seq },
-          ':next': { N: String(f.nextAttemptAtMs) },
-        },
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ExpressionAttributeValues: values,
       }),
       this.callOptions,
     );

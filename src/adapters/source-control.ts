@@ -1,3 +1,4 @@
+import { FAILURE_ATTRIBUTE_NAMES } from './ledger-statements';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
@@ -68,7 +69,7 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
   return c;
 }
 
-const FAILURE_ATTRIBUTES = 'stuck, stuckSince, lastError, attempt, headMessageId, headSeq, failedAt, nextAttemptAt, lastStatus, headSentAt, retentionDeadlineAt';
+const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
 
 /** Condition on the controlVersion read: a missing attribute counts as 0. */
 function versionIs(expect: number): string {

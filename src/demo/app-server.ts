@@ -27,6 +27,8 @@ export interface DemoAppBehaviour {
   down: boolean;
   /** Sent with every failure when set. */
   retryAfterSeconds?: number;
+  /** Idempotency keys the app refuses with 422 (a "poison" message) until they are taken out. */
+  rejectKeys: string[];
   /** What "down" answers: 503 unless set (429 for a throttling app). */
   downStatus?: number;
 }
@@ -66,6 +68,7 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     slowRate: opts.slowRate ?? 0,
     slowMs: opts.slowMs ?? 0,
     down: opts.down ?? false,
+    rejectKeys: opts.rejectKeys ?? [],
     ...(opts.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: opts.retryAfterSeconds }),
   };
   const records: DeliveryRecord[] = [];
@@ -88,7 +91,8 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     let delay = behaviour.latencyMs;
     if (behaviour.slowRate > 0 && random() < behaviour.slowRate) delay += behaviour.slowMs;
     if (delay > 0) await sleep(delay);
-    const status = behaviour.down ? (behaviour.downStatus ?? 503) : behaviour.failRate > 0 && random() < behaviour.failRate ? 503 : 200;
+    const rejected = behaviour.rejectKeys.includes(header(req, 'idempotency-key'));
+    const status = rejected ? 422 : behaviour.down ? (behaviour.downStatus ?? 503) : behaviour.failRate > 0 && random() < behaviour.failRate ? 503 : 200;
     const record: DeliveryRecord = {
       sourceId: header(req, 'x-source-id'),
       seq: header(req, 'x-sequence'),
@@ -103,8 +107,8 @@ export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> 
     // Recorded before answering: a success the relay never hears of still counts as received here.
     records.push(record);
     if (opts.recordFile) appendFileSync(opts.recordFile, `${JSON.stringify(record)}\n`);
-    if (status !== 200 && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
-    res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'try again later');
+    if (status !== 200 && !rejected && behaviour.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(behaviour.retryAfterSeconds));
+    res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : rejected ? 'rejected: the app cannot process this message' : 'try again later');
   };
 
   const server: Server = createServer((req, res) => {

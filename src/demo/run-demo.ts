@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { createDynamoClient, createSqsClient } from '../adapters/aws-clients';
-import { DynamoLedger } from '../adapters/progress-ledger';
+import { SourceStatusReader } from '../adapters/source-status';
 import { queueDepth } from '../adapters/sqs-queue';
 import { ensureQueue, ensureTable } from '../cli/setup';
 import { loadConfig } from '../config';
@@ -15,7 +15,9 @@ import { emulatorAwsEnv, exportLines, localEnv } from '../dev/local-env';
 import { createLogger } from '../observability/logger';
 import { startRelay, type RunningRelay } from '../relay';
 import { startDemoApp, type DemoApp } from './app-server';
-import { judge, type SentMessage, type Verdict } from './verdict';
+import { judgeRun, type RunVerdict } from './checker';
+import { PoisonScenario } from './poison';
+import { CommandSourceControl } from './source-control';
 
 export interface DemoOptions {
   messages: number;
@@ -26,13 +28,23 @@ export interface DemoOptions {
   slowMs: number;
   /** Give up after this long (the verdict then reports what was lost). */
   timeoutMs?: number;
+  /** One message the app rejects until the operator parks its source, fixes the app and unparks. */
+  poison?: boolean;
 }
+
+export interface DemoVerdict extends RunVerdict {
+  leftInQueue: number;
+}
+
+/** A call the app started just before a worker stopped may land after it: the app timeout. */
+const APP_TIMEOUT_MS = 5000;
+const STUCK = { attempts: 3, afterMs: 15 * 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Interleaved across sources, seq 1..n within each, as producers would send them. */
-function plan(messages: number, sources: number): SentMessage[] {
-  const out: SentMessage[] = [];
+function plan(messages: number, sources: number): Array<{ sourceId: string; seq: string }> {
+  const out: Array<{ sourceId: string; seq: string }> = [];
   const next = new Array<number>(sources).fill(1);
   for (let i = 0; i < messages; i++) {
     const s = i % sources;
@@ -46,7 +58,7 @@ function plan(messages: number, sources: number): SentMessage[] {
  * The whole system on one machine: emulators, a flaky demo app, several workers, a producer, a
  * graceful restart of one worker half-way through, and a verdict judged only from what the app saw.
  */
-export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<Verdict> {
+export async function runDemo(opts: DemoOptions, out: (line: string) => void): Promise<DemoVerdict> {
   const started = Date.now();
   let emulators: Emulators | undefined;
   const relays: RunningRelay[] = [];
@@ -84,7 +96,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     await stopAll();
   }
 
-  async function demoRun(): Promise<Verdict> {
+  async function demoRun(): Promise<DemoVerdict> {
     out('starting SQS (fauxqs) and DynamoDB Local emulators…');
     emulators = await startEmulators();
     const table = 'fifo-relay-demo-progress';
@@ -93,7 +105,7 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     const dynamo = createDynamoClient(sqsOpts);
     const { url: queueUrl } = await ensureQueue(sqs, 'fifo-relay-demo.fifo');
     await ensureTable(dynamo, table);
-    const ledger = new DynamoLedger(dynamo, table);
+    const reader = new SourceStatusReader(dynamo, table);
 
     app = await startDemoApp({ latencyMs: 5, failRate: opts.failRate, slowRate: opts.slowRate, slowMs: opts.slowMs });
     out(`demo app on ${app.url}: ${Math.round(opts.failRate * 100)}% of calls fail, ${Math.round(opts.slowRate * 100)}% take ${opts.slowMs} ms`);
@@ -110,6 +122,8 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
       RETRY_BASE_SECONDS: '1',
       RETRY_MAX_SECONDS: '4',
       MAX_CONCURRENT_SOURCES: '32',
+      STUCK_ATTEMPTS: String(STUCK.attempts),
+      STATUS_REFRESH_SECONDS: '1',
     });
     for (let i = 0; i < opts.workers; i++) relays.push(await startRelay(config, log.child({ worker: i + 1 }), { defaultMetrics: false }));
     out(`${opts.workers} workers running; logs in ${logFile}`);
@@ -119,6 +133,19 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     for (const line of exportLines(localEnv({ sqsEndpoint: emulators.sqs.endpoint, dynamoEndpoint: emulators.dynamo.endpoint, queueUrl, table }))) out(`  ${line}`);
 
     const sent = plan(opts.messages, opts.sources);
+    const poison =
+      opts.poison && sent.length > 0
+        ? new PoisonScenario(
+            { sourceId: sent[0]!.sourceId, seq: String(Math.min(3, sent.filter((m) => m.sourceId === sent[0]!.sourceId).length)) },
+            app,
+            reader,
+            new CommandSourceControl(dynamo, table, 'demo-operator'),
+            STUCK,
+            out,
+          )
+        : undefined;
+    if (poison) out(`poison: the app rejects ${poison.plan.sourceId} seq ${poison.plan.seq} with HTTP 422 until it is fixed`);
+    out(`status page: http://127.0.0.1:${relays[0]?.server.port ?? 0}/status.html`);
     out(`sending ${sent.length} messages over ${opts.sources} sources…`);
     const producing = (async () => {
       for (let i = 0; i < sent.length; i += 10) {
@@ -137,16 +164,20 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
 
     const deadline = started + (opts.timeoutMs ?? 10 * 60_000);
     let restarted = false;
+    const stops: number[] = [];
     let lastLine = 0;
     for (;;) {
       await sleep(250);
       await parkIfInterrupted();
-      const v = judge(sent, app.records);
+      const v = judgeRun(sent, app.records, { kills: stops, maxCallMs: APP_TIMEOUT_MS });
+      await poison?.step(Date.now());
       if (!restarted && opts.workers > 0 && v.delivered >= sent.length / 2) {
         restarted = true;
         out('redeploy: stopping worker 1 gracefully and starting a replacement…');
         const old = relays.shift();
+        stops.push(Date.now());
         await old?.stop(5000);
+        stops.push(Date.now());
         const replacement = await startRelay(config, log.child({ worker: 'replacement' }), { defaultMetrics: false });
         relays.push(replacement);
         out(`replacement worker's HTTP port: http://127.0.0.1:${replacement.server.port}/status`);
@@ -156,10 +187,11 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
         lastLine = Date.now();
         const inFlight = relays.reduce((n, r) => n + r.worker.stats().inFlightSources, 0);
         // What an operator sees with `fifo-relay status`: failing heads recorded across all workers.
-        const stuck = (await ledger.listStuck(1000)).length;
+        const counts = (await reader.list(STUCK, Date.now())).counts;
         out(
           `[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] delivered ${v.delivered}/${sent.length}  ` +
-            `failed calls ${v.failedCalls}  duplicates ${v.duplicateSuccesses}  sources in flight ${inFlight}  stuck sources ${stuck}`,
+            `failed calls ${v.failedCalls}  duplicates ${v.duplicates.length}  sources in flight ${inFlight}  ` +
+            `retrying ${counts.retrying}  stuck ${counts.stuck}  parked ${counts.parked}`,
         );
       }
       if (done || Date.now() > deadline) break;
@@ -172,19 +204,24 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     sqs.destroy();
     dynamo.destroy();
 
-    const verdict = judge(sent, app.records);
-    const sources = new Set(sent.map((m) => m.sourceId)).size;
+    const verdict = judgeRun(sent, app.records, { kills: stops, maxCallMs: APP_TIMEOUT_MS });
+    const sources = verdict.sources;
     const badSources = new Set(verdict.orderViolations.map((o) => o.sourceId)).size;
+    const explained = verdict.duplicates.filter((d) => d.explainedByKill).length;
     out('');
     out(`messages delivered:   ${verdict.delivered}/${verdict.sent}${verdict.lost.length ? `  LOST: ${verdict.lost.slice(0, 10).join(', ')}` : ''}`);
     out(`per-source order:     ${sources - badSources}/${sources} sources in order${badSources ? `  VIOLATIONS: ${JSON.stringify(verdict.orderViolations.slice(0, 5))}` : ''}`);
-    out(`retried calls:        ${verdict.failedCalls} (app answered 503 or timed out)`);
-    out(`duplicate successes:  ${verdict.duplicateSuccesses} (same idempotency key; the app can drop them)`);
+    out(`calls out of turn:    ${verdict.outOfTurn.length} (a message sent to the app before the one ahead of it succeeded)`);
+    out(`retried calls:        ${verdict.failedCalls} (app answered 503/422 or timed out)`);
+    out(`duplicate successes:  ${verdict.duplicates.length} (${explained} around the redeploy; same idempotency key, the app can drop them)`);
+    if (poison) out(`poison message:       ${poison.done ? `stuck after ${poison.stuckAfterAttempts} attempts, parked, app fixed, unparked, delivered` : 'NEVER SHOWN STUCK'}`);
     out(`left in the queue:    ${left}`);
+    for (const rule of verdict.rules.filter((r) => !r.ok)) out(`FAILED RULE: ${rule.rule} — ${rule.detail}`);
+    const ok = verdict.ok && left === 0 && (!poison || poison.done);
     out(
-      `VERDICT: ${verdict.ok && left === 0 ? 'PASS' : 'FAIL'} — ${verdict.delivered}/${verdict.sent} delivered, order held for ${sources - badSources}/${sources} sources, ` +
-        `${verdict.failedCalls} retries, ${verdict.duplicateSuccesses} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `VERDICT: ${ok ? 'PASS' : 'FAIL'} — ${verdict.delivered}/${verdict.sent} delivered, order held for ${sources - badSources}/${sources} sources, ` +
+        `${verdict.failedCalls} retries, ${verdict.duplicates.length} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    return { ...verdict, ok: verdict.ok && left === 0 };
+    return { ...verdict, ok, leftInQueue: left };
   }
 }

@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Worker } from '../worker/worker';
+import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
+import type { StatusService } from './status-view';
 
 export interface ObservabilityServer {
   port: number;
@@ -16,6 +18,15 @@ export interface ObservabilityOptions {
   isReady(): boolean;
   /** False when the loop holds work but makes no progress (a stuck-loop watchdog); absent means always live. */
   isLive?(): boolean;
+  /** The cross-task status (JSON and page); without it /status shows this task only. */
+  status?: StatusService;
+}
+
+/** A browser asks for text/html first; curl, scrapers and scripts get JSON. */
+export function wantsHtml(accept: string | undefined): boolean {
+  const html = (accept ?? '').indexOf('text/html');
+  const json = (accept ?? '').indexOf('application/json');
+  return html >= 0 && (json < 0 || html < json);
 }
 
 function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
@@ -23,7 +34,7 @@ function json(res: import('node:http').ServerResponse, status: number, body: unk
   res.end(JSON.stringify(body));
 }
 
-/** /metrics, /healthz, /readyz and /status on one small port. */
+/** /metrics, /healthz, /readyz, /status (JSON or HTML) and /status.html on one small port. */
 export async function startObservabilityServer(opts: ObservabilityOptions): Promise<ObservabilityServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -50,9 +61,28 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
         return json(res, 200, breaker === 'closed' ? { status: 'ready' } : { status: 'degraded', breaker });
       }
       case '/status':
-        return json(res, 200, { ...opts.worker.stats(), flow: opts.worker.flowStatus(), retrying: opts.worker.retryingHeads() });
+      case '/status.html': {
+        const service = opts.status;
+        if (!service) return json(res, 200, { ...opts.worker.stats(), flow: opts.worker.flowStatus(), retrying: opts.worker.retryingHeads() });
+        const html = path === '/status.html' || wantsHtml(req.headers.accept);
+        service
+          .view()
+          .then((view) => {
+            if (!html) return json(res, 200, view);
+            res.writeHead(200, {
+              'content-type': 'text/html; charset=utf-8',
+              'content-security-policy': STATUS_PAGE_CSP,
+              'x-content-type-options': 'nosniff',
+              'cache-control': 'no-store',
+              vary: 'accept',
+            });
+            res.end(renderStatusPage(view));
+          })
+          .catch((err: Error) => json(res, 500, { error: err.message }));
+        return;
+      }
       default:
-        return json(res, 404, { error: 'not found', paths: ['/metrics', '/healthz', '/readyz', '/status'] });
+        return json(res, 404, { error: 'not found', paths: ['/metrics', '/healthz', '/readyz', '/status', '/status.html'] });
     }
   });
   await new Promise<void>((resolve, reject) => {

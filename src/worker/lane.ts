@@ -1,4 +1,4 @@
-import type { AppPort } from '../adapters/http-app';
+import type { AppPort, DeliveryOutcome } from '../adapters/http-app';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-queue';
 import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
@@ -42,6 +42,8 @@ export interface LaneContext {
   deleter: DeleteBatcher;
   retrying: Map<string, RetryingHead>;
   recordFailures: boolean;
+  /** The queue's MessageRetentionPeriod: with a head's SentTimestamp, when SQS will delete it. */
+  retentionSeconds?: number;
   now(): number;
   isStopping(): boolean;
   deliverySignal: AbortSignal;
@@ -56,6 +58,12 @@ export interface LaneContext {
 }
 
 /** 'again': the same message once more, still held (it waited at the flow gate instead of backing off). */
+/** What the failing-head record keeps of the message and the app's answer. */
+const headOf = (m: RelayMessage, outcome: DeliveryOutcome): { sentAt: number; lastStatus?: number } => ({
+  sentAt: m.sentAt,
+  ...(outcome.kind === 'http-error' ? { lastStatus: outcome.status } : {}),
+});
+
 type Step = 'next' | 'stop' | 'again';
 
 /** A wait at the flow gate longer than this makes the lane read its source's state again before the call. */
@@ -219,7 +227,7 @@ export class Lane {
         this.ownProof = false;
       }
       this.heldTries++;
-      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, 0);
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, 0, headOf(m, outcome));
       this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds: 0, released: 0, held: true });
       return 'again';
     }
@@ -230,7 +238,7 @@ export class Lane {
         if (watched.step) return watched.step;
         backoffSeconds = watched.backoffSeconds;
       }
-      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds);
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, attempt, outcome.detail, m.firstReceivedAt, backoffSeconds, headOf(m, outcome));
       this.ctx.flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
       const released = await this.backOff(backoffSeconds);
       this.ctx.emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
@@ -349,7 +357,9 @@ export class Lane {
     }
     const backoffSeconds = this.ctx.backoff(invalid.receiveCount, entry.receivedAt);
     if (invalid.sourceId) {
-      await this.recordFailure(invalid.sourceId, invalid.messageId, '', invalid.receiveCount, `invalid message: ${invalid.detail}`, invalid.firstReceivedAt, backoffSeconds);
+      await this.recordFailure(invalid.sourceId, invalid.messageId, '', invalid.receiveCount, `invalid message: ${invalid.detail}`, invalid.firstReceivedAt, backoffSeconds, {
+        sentAt: invalid.sentAt,
+      });
     }
     const released = await this.backOff(backoffSeconds);
     this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
@@ -370,7 +380,7 @@ export class Lane {
       sentAt: m.sentAt,
     };
     const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
-    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, detail, m.firstReceivedAt, backoffSeconds);
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, detail, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
     const released = await this.backOff(backoffSeconds);
     this.ctx.emit('invalidMessage', { invalid, backoffSeconds, released });
     return 'stop';
@@ -383,7 +393,7 @@ export class Lane {
     const backoffSeconds = this.ctx.backoff(receiveCount, entry.receivedAt);
     if (entry.item.ok) {
       const m = entry.item.message;
-      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, receiveCount, `internal error: ${error.message}`, m.firstReceivedAt, backoffSeconds);
+      await this.recordFailure(m.sourceId, m.messageId, m.seq.text, receiveCount, `internal error: ${error.message}`, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
     }
     await this.backOff(backoffSeconds);
   }
@@ -392,19 +402,40 @@ export class Lane {
     const backoffSeconds = this.ctx.backoff(m.receiveCount, entry.receivedAt);
     this.ctx.emit('ledgerError', { message: m, stage, error, backoffSeconds });
     // A ledger outage holds the source up as surely as a failing app: the stuck gauges must see it.
-    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, `ledger ${stage} failed: ${error.message}`, m.firstReceivedAt, backoffSeconds);
+    await this.recordFailure(m.sourceId, m.messageId, m.seq.text, m.receiveCount, `ledger ${stage} failed: ${error.message}`, m.firstReceivedAt, backoffSeconds, { sentAt: m.sentAt });
     await this.backOff(backoffSeconds);
     return 'stop';
   }
 
-  private async recordFailure(sourceId: string, messageId: string, seq: string, attempt: number, error: string, since: number, backoffSeconds: number): Promise<void> {
+  private async recordFailure(
+    sourceId: string,
+    messageId: string,
+    seq: string,
+    attempt: number,
+    error: string,
+    since: number,
+    backoffSeconds: number,
+    head: { sentAt: number; lastStatus?: number },
+  ): Promise<void> {
     const now = this.ctx.now();
     const nextAttemptAt = now + backoffSeconds * 1000;
     this.ctx.retrying.set(sourceId, { sourceId, messageId, seq, attempt, lastError: error, since: since || now, nextAttemptAt });
     if (!this.ctx.recordFailures) return;
     // Written while this task still holds the head, so it cannot land after another task's success.
     try {
-      await this.ctx.ledger.recordFailure(sourceId, { messageId, seq, attempt, error, atMs: now, nextAttemptAtMs: nextAttemptAt });
+      const sentAt = head.sentAt > 0 ? head.sentAt : undefined;
+      const retention = this.ctx.retentionSeconds;
+      await this.ctx.ledger.recordFailure(sourceId, {
+        messageId,
+        seq,
+        attempt,
+        error,
+        atMs: now,
+        nextAttemptAtMs: nextAttemptAt,
+        ...(head.lastStatus === undefined ? {} : { lastStatus: head.lastStatus }),
+        ...(sentAt === undefined ? {} : { headSentAt: sentAt }),
+        ...(sentAt === undefined || retention === undefined ? {} : { retentionDeadlineAt: sentAt + retention * 1000 }),
+      });
     } catch (err) {
       const current = this.entries[this.index];
       if (current?.item.ok) this.ctx.emit('ledgerError', { message: current.item.message, stage: 'record-failure', error: err as Error, backoffSeconds });

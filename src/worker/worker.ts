@@ -32,7 +32,7 @@ export interface WorkerOptions {
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
   appTimeoutMs: number;
-  /** The queue's MessageRetentionPeriod (seconds), for the retention watchdog. */
+  /** The queue's MessageRetentionPeriod (seconds), for the retention watchdog and the failing head's deadline. */
   retentionSeconds?: number;
   /** Share of the retention after which a failing head is parked (default 0.75). */
   retentionParkShare?: number;
@@ -367,6 +367,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       deleter: this.deleter,
       retrying: this.retrying,
       recordFailures: this.opts.recordFailures,
+      ...(this.opts.retentionSeconds === undefined ? {} : { retentionSeconds: this.opts.retentionSeconds }),
       now: this.now,
       isStopping: () => this.stopping,
       deliverySignal: this.deliveryAbort.signal,

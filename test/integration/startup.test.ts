@@ -63,7 +63,7 @@ describe('start-up checks and the observability port', () => {
       expect(metrics).toContain(name);
     }
     expect(metrics).toMatch(/fifo_relay_aws_requests_total\{service="sqs",action="GetQueueAttributesCommand",outcome="ok"\} 1/);
-    expect(await (await fetch(`${base}/status`)).json()).toMatchObject({ inFlightSources: 0, retrying: [] });
+    expect(await (await fetch(`${base}/status`)).json()).toMatchObject({ task: { inFlightSources: 0, retrying: [] }, table: { sources: [] } });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     const stopping = relay.stop(200);
     expect(relay.worker.isRunning).toBe(false);

@@ -47,14 +47,14 @@ describe('CLI parsing', () => {
     expect(errorOf('status', ['--bogus'])).toBe('unknown option "--bogus"');
     expect(errorOf('status', ['--limit'])).toBe('--limit needs a value');
     expect(errorOf('status', ['--json=yes'])).toBe('--json takes no value');
-    expect(errorOf('status', ['extra'], { PROGRESS_TABLE: 't' })).toBe('unexpected argument "extra"');
+    expect(errorOf('status', ['a-source', 'extra'], { PROGRESS_TABLE: 't' })).toBe('unexpected argument "extra"');
     expect(errorOf('demo', ['--fail-rate', '2'])).toBe('--fail-rate must be a number from 0 to 1, got "2"');
   });
 
   it('builds the usage line and the help from the declared options', () => {
     expect(usageLine(cmd('send'))).toBe('fifo-relay send [--queue-url URL] --source ID [--count N] [--seq-start N] [--body TEXT]');
     const help = commandHelp(cmd('status'));
-    expect(help).toMatch(/^usage: fifo-relay status \[--table NAME\] \[--limit N\] \[--json\]$/m);
+    expect(help).toMatch(/^usage: fifo-relay status \[sourceId\] \[--table NAME\] \[--limit N\] \[--json\] \[--stuck-attempts N\] \[--stuck-after DURATION\]$/m);
     expect(help).toMatch(/--table NAME\s+progress table \(default: \$PROGRESS_TABLE\)/);
     expect(help).toMatch(/-h, --help\s+print this text/);
   });

@@ -1,37 +1,37 @@
-import { DynamoLedger, type StuckSource } from '../../adapters/progress-ledger';
-import { commandClients } from '../aws';
+import { runStatus, statusOptions } from '../status';
 import { defineCommand } from '../spec';
-
-const ago = (ms: number, now: number) => {
-  const s = Math.max(0, Math.round((now - ms) / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${(s / 3600).toFixed(1)}h`;
-};
-
-export function formatStuck(rows: StuckSource[], now: number): string[] {
-  if (rows.length === 0) return ['no stuck sources'];
-  const table = rows.map((r) => [r.sourceId, ago(r.stuckSince, now), String(r.attempt), r.headSeq || '-', r.headMessageId, r.lastError.replace(/\s+/g, ' ').slice(0, 80)]);
-  const header = ['SOURCE', 'STUCK FOR', 'ATTEMPT', 'HEAD SEQ', 'HEAD MESSAGE', 'LAST ERROR'];
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
-  return [header, ...table].map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
-}
+import { requiredEnv } from '../usage';
 
 export const status = defineCommand({
   name: 'status',
-  summary: 'list stuck sources (failing heads), oldest first, from the progress table',
+  summary: 'stuck, retrying, parked and replaying sources across all tasks, worst first; or one source\'s story',
+  positionals: [{ name: 'sourceId', help: 'show this source: position, state, failing head, journal size, audit trail' }],
   options: {
     table: { kind: 'string', value: 'NAME', help: 'progress table', env: 'PROGRESS_TABLE', required: true },
     limit: { kind: 'int', value: 'N', help: 'at most N sources', default: 50 },
     json: { kind: 'flag', help: 'print JSON instead of a table' },
+    'stuck-attempts': { kind: 'string', value: 'N', help: 'stuck once a head failed N attempts (default $STUCK_ATTEMPTS, else 5)' },
+    'stuck-after': { kind: 'string', value: 'DURATION', help: 'stuck once a head failed this long: 900, 15m, 2h, 1d (default $STUCK_AFTER_SECONDS, else 15m)' },
   },
-  async run(v, _args, out) {
-    const aws = commandClients();
-    try {
-      const rows = await new DynamoLedger(aws.dynamo, v.table).listStuck(v.limit);
-      if (v.json) out(JSON.stringify(rows, null, 2));
-      else for (const line of formatStuck(rows, Date.now())) out(line);
-      return 0;
-    } finally {
-      aws.destroy();
-    }
+  details: [
+    'Lists worst first: stuck (least time left before SQS retention deletes the head first), retrying, parked, replaying. ' +
+      'An unknown source is refused with exit code 1. Needs dynamodb:Query on the table and its stuck-by-since and state-by-since indexes.',
+  ],
+  async run(v, args, out) {
+    const opts = statusOptions(
+      {
+        table: v.table,
+        region: requiredEnv('AWS_REGION', 'the region of the table'),
+        limit: v.limit,
+        json: v.json,
+        ...(args[0] === undefined ? {} : { sourceId: args[0] }),
+        ...(v['stuck-attempts'] === undefined ? {} : { stuckAttempts: v['stuck-attempts'] }),
+        ...(v['stuck-after'] === undefined ? {} : { stuckAfter: v['stuck-after'] }),
+      },
+      process.env,
+    );
+    // runStatus writes whole blocks; the CLI's out takes lines.
+    const lines = { write: (chunk: string) => chunk.replace(/\n$/, '').split('\n').forEach((l) => out(l)) };
+    return runStatus(opts, lines);
   },
 });

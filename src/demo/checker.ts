@@ -1,9 +1,10 @@
-import type { DeliveryRecord } from '../src/demo/app-server';
+import type { DeliveryRecord } from './app-server';
 
 /**
- * The chaos checker: a pure function over what the producer sent and what the app received, in
- * the order the app recorded it. It knows nothing of the worker — only the delivery contract
- * (headers X-Source-Id, X-Sequence, Idempotency-Key, X-Attempt) and when workers were killed.
+ * The one checker of the demo, the chaos soak and the benchmarks: a pure function over what the
+ * producer sent and what the app received, in the order the app recorded it. It knows nothing of
+ * the worker — only the delivery contract (headers X-Source-Id, X-Sequence, Idempotency-Key,
+ * X-Attempt) and when workers were killed or stopped.
  */
 
 export interface SentMessage {
@@ -15,7 +16,10 @@ export interface SentMessage {
 export type AppRecord = Pick<DeliveryRecord, 'sourceId' | 'seq' | 'idempotencyKey' | 'attempt' | 'status' | 'at'>;
 
 export interface CheckOptions {
-  /** When workers were killed with SIGKILL (ms since the epoch, the app's clock). */
+  /**
+   * When workers were killed with SIGKILL or stopped (ms since the epoch, the app's clock): a
+   * graceful stop past its grace aborts calls in flight, which may have succeeded at the app.
+   */
   kills: readonly number[];
   /**
    * Longest an app call may take (the worker's app timeout). A duplicate success is explained by
@@ -56,7 +60,7 @@ export interface Rule {
   detail: string;
 }
 
-export interface ChaosVerdict {
+export interface RunVerdict {
   sent: number;
   sources: number;
   calls: number;
@@ -81,7 +85,7 @@ const keyOf = (sourceId: string, seq: number | string) => `${sourceId}:${canonic
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
 /** Judges a run; every rule must hold for `ok`. */
-export function judgeChaos(sent: readonly SentMessage[], records: readonly AppRecord[], opts: CheckOptions): ChaosVerdict {
+export function judgeRun(sent: readonly SentMessage[], records: readonly AppRecord[], opts: CheckOptions): RunVerdict {
   // The predecessor of each sent message in its source's send order.
   const predecessor = new Map<string, string>();
   const lastSent = new Map<string, string>();

@@ -1,0 +1,200 @@
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  countByCondition,
+  summarize,
+  worstFirst,
+  type ConditionCounts,
+  type FailingHead,
+  type SourceRecord,
+  type SourceState,
+  type SourceSummary,
+  type StuckThresholds,
+} from '../core/source-condition';
+import { STUCK_INDEX } from './progress-ledger';
+import { STATE_INDEX } from './source-control';
+import { AUDIT_PREFIX, JOURNAL_PREFIX, LEDGER_SK, parseSqsSeqText, PK, SK } from './table-keys';
+
+export const LISTED_STATES = ['parked', 'replaying', 'closing'] as const;
+
+type Item = Record<string, AttributeValue>;
+
+const num = (v: AttributeValue | undefined): number | undefined => (v?.N === undefined ? undefined : Number(v.N));
+const str = (v: AttributeValue | undefined): string | undefined => v?.S;
+
+function stateOf(item: Item): SourceState {
+  const s = item.state?.S;
+  return s === 'parked' || s === 'replaying' || s === 'closing' ? s : 'active';
+}
+
+/** A ledger item as the operator's read model sees it; unknown or missing attributes are left out. */
+export function recordOf(item: Item): SourceRecord {
+  const r: SourceRecord = { sourceId: str(item[PK]) ?? '', state: stateOf(item) };
+  const set = <K extends keyof SourceRecord>(k: K, v: SourceRecord[K] | undefined) => {
+    if (v !== undefined) r[k] = v;
+  };
+  set('stateSince', num(item.stateSince));
+  set('stateReason', str(item.stateReason));
+  set('stateActor', str(item.stateActor));
+  set('producerSeq', item.producerSeq?.N);
+  set('sqsSeq', parseSqsSeqText(str(item.sqsSeq))?.toString());
+  set('updatedAt', num(item.updatedAt));
+  set('lastMessageId', str(item.lastMessageId));
+  set('journalCount', num(item.journalCount));
+  if (item.stuck?.S !== undefined || item.stuckSince?.N !== undefined) {
+    const head: FailingHead = {
+      seq: str(item.headSeq) ?? '',
+      messageId: str(item.headMessageId) ?? '',
+      attempt: num(item.attempt) ?? 0,
+      since: num(item.stuckSince) ?? 0,
+      failedAt: num(item.failedAt) ?? 0,
+      nextAttemptAt: num(item.nextAttemptAt) ?? 0,
+      lastError: str(item.lastError) ?? '',
+    };
+    const lastStatus = num(item.lastStatus);
+    const sentAt = num(item.headSentAt);
+    const deadline = num(item.retentionDeadlineAt);
+    if (lastStatus !== undefined) head.lastStatus = lastStatus;
+    if (sentAt !== undefined) head.sentAt = sentAt;
+    if (deadline !== undefined) head.retentionDeadlineAt = deadline;
+    r.head = head;
+  }
+  return r;
+}
+
+export interface SourceList {
+  sources: SourceSummary[];
+  counts: ConditionCounts;
+  /** True when an index held more than the limit: counts are then lower bounds. */
+  truncated: boolean;
+}
+
+export interface JournalSummary {
+  entries: number;
+  firstSeq?: string;
+  lastSeq?: string;
+  oldestJournaledAt?: number;
+}
+
+export interface AuditRecord {
+  at: number;
+  action: string;
+  actor: string;
+  reason: string;
+  details?: string;
+}
+
+export interface SourceStory {
+  source: SourceSummary;
+  journal: JournalSummary;
+  audit: AuditRecord[];
+}
+
+/** The header of a journal entry; its chunks (`j#<seq>#c000`) are parts of it, not entries. */
+const isJournalHeader = (sk: string) => sk.startsWith(JOURNAL_PREFIX) && !sk.includes('#', JOURNAL_PREFIX.length);
+
+// Everything a story needs, and never a journal body: a source's journal can be large.
+const STORY_ATTRIBUTES = [
+  PK, SK, 'state', 'stateSince', 'stateReason', 'stateActor', 'producerSeq', 'sqsSeq', 'updatedAt', 'lastMessageId', 'journalCount',
+  'stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt',
+  'retentionDeadlineAt', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
+];
+
+/**
+ * The operators' read model over the progress table: the cross-task list from the two sparse
+ * indexes (its cost grows with troubled sources, not all sources), and one source's whole story
+ * with one Query on its partition.
+ */
+export class SourceStatusReader {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async list(thresholds: StuckThresholds, now: number, limit = 1000): Promise<SourceList> {
+    const [failing, ...states] = await Promise.all([
+      this.queryIndex(STUCK_INDEX, 'stuck', '1', limit),
+      ...LISTED_STATES.map((s) => this.queryIndex(STATE_INDEX, 'listState', s, limit)),
+    ]);
+    const bySource = new Map<string, SourceRecord>();
+    for (const page of [failing, ...states]) {
+      for (const item of page.items) {
+        const r = recordOf(item);
+        // Both indexes lag the table; a state seen in the state index wins over a copy without it.
+        const seen = bySource.get(r.sourceId);
+        if (!seen || seen.state === 'active') bySource.set(r.sourceId, r);
+      }
+    }
+    const sources = [...bySource.values()].map((r) => summarize(r, thresholds, now)).sort(worstFirst);
+    return { sources, counts: countByCondition(sources), truncated: [failing, ...states].some((p) => p.truncated) };
+  }
+
+  /** Undefined when the table holds nothing for this source. */
+  async describe(sourceId: string, thresholds: StuckThresholds, now: number): Promise<SourceStory | undefined> {
+    const names: Record<string, string> = {};
+    STORY_ATTRIBUTES.forEach((n, i) => (names[`#a${i}`] = n));
+    let ledger: Item | undefined;
+    const journal: JournalSummary = { entries: 0 };
+    const audit: AuditRecord[] = [];
+    let found = false;
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#a0 = :pk',
+          ExpressionAttributeValues: { ':pk': { S: sourceId } },
+          ExpressionAttributeNames: names,
+          ProjectionExpression: Object.keys(names).join(', '),
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        found = true;
+        const sk = item[SK]?.S ?? '';
+        if (sk === LEDGER_SK) ledger = item;
+        else if (isJournalHeader(sk)) {
+          journal.entries++;
+          const seq = item.seq?.S ?? sk.slice(JOURNAL_PREFIX.length).replace(/^0+(?=\d)/, '');
+          journal.firstSeq ??= seq;
+          journal.lastSeq = seq;
+          const at = num(item.journaledAt);
+          if (at !== undefined) journal.oldestJournaledAt = Math.min(journal.oldestJournaledAt ?? at, at);
+        } else if (sk.startsWith(AUDIT_PREFIX)) {
+          audit.push({
+            at: num(item.at) ?? Date.parse(sk.slice(AUDIT_PREFIX.length, AUDIT_PREFIX.length + 24)),
+            action: str(item.action) ?? '',
+            actor: str(item.actor) ?? '',
+            reason: str(item.reason) ?? '',
+            ...(item.details?.S === undefined ? {} : { details: item.details.S }),
+          });
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    if (!found) return undefined;
+    const record = ledger ? recordOf(ledger) : { sourceId, state: 'active' as const };
+    return { source: summarize(record, thresholds, now), journal, audit };
+  }
+
+  private async queryIndex(index: string, keyName: string, keyValue: string, limit: number): Promise<{ items: Item[]; truncated: boolean }> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: '#k = :v',
+          ExpressionAttributeNames: { '#k': keyName },
+          ExpressionAttributeValues: { ':v': { S: keyValue } },
+          Limit: Math.min(limit - items.length + 1, 1000),
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start && items.length <= limit);
+    return { items: items.slice(0, limit), truncated: items.length > limit };
+  }
+}
