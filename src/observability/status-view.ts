@@ -1,5 +1,6 @@
 import type { ConditionCounts, SourceSummary, StuckThresholds } from '../core/source-condition';
 import type { RetryingHead } from '../worker/lane';
+import type { FlowStatus } from '../worker/flow-control';
 import type { Worker, WorkerStats } from '../worker/worker';
 import type { TableStatusCache } from './table-status';
 import { Throughput } from './throughput';
@@ -9,6 +10,8 @@ export interface StatusView {
   generatedAt: number;
   /** This task only. */
   task: WorkerStats & { retrying: RetryingHead[] };
+  /** This task's flow gate: circuit breaker state, time in each state, waiting lanes, rate limit. */
+  flow?: FlowStatus;
   throughput: { perSecond10s: number; perSecond60s: number; deliveredSinceStart: number };
   /** Every task's sources, from the table. */
   table: {
@@ -46,6 +49,7 @@ export class StatusService {
     return {
       generatedAt: now,
       task: { ...this.worker.stats(), retrying: this.worker.retryingHeads() },
+      flow: this.worker.flowStatus(),
       throughput: { perSecond10s: round(this.throughput.perSecond(10)), perSecond60s: round(this.throughput.perSecond(59)), deliveredSinceStart: this.throughput.total },
       table: {
         readAt: snap.readAt,
