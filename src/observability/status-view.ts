@@ -9,6 +9,8 @@ export interface StatusView {
   generatedAt: number;
   /** This task only. */
   task: WorkerStats & { retrying: RetryingHead[] };
+  /** This task's circuit breaker, 429 pause and rate limit. */
+  flow: ReturnType<Worker['flowStatus']>;
   throughput: { perSecond10s: number; perSecond60s: number; deliveredSinceStart: number };
   /** Every task's sources, from the table. */
   table: {
@@ -46,6 +48,7 @@ export class StatusService {
     return {
       generatedAt: now,
       task: { ...this.worker.stats(), retrying: this.worker.retryingHeads() },
+      flow: this.worker.flowStatus(),
       throughput: { perSecond10s: round(this.throughput.perSecond(10)), perSecond60s: round(this.throughput.perSecond(59)), deliveredSinceStart: this.throughput.total },
       table: {
         readAt: snap.readAt,
