@@ -17,14 +17,14 @@ import { CONSUMERS, quick, SCENARIOS, shapeOf, type ConsumerKind, type Scenario 
 const USAGE = `usage: npm run bench -- [flags]
 
   --quick                 the same scenarios with about a fifth of the messages (a smoke run)
-  --scenario S1,S3        only these scenarios (S1 S2 S3 S4; default all)
+  --scenario S1,S3        only these scenarios (S1 S2 S3 S4 S5; default all)
   --consumer LIST         only these consumers: ${Object.keys(CONSUMERS).join(', ')}
   --messages N            messages per scenario (spread over its sources) instead of the default
   --baseline-seconds N    stop a baseline after N s and take its rate over what it did (default 30)
   --relay-seconds N       give fifo-relay at most N s per scenario (default 120)
   --bare-receivers N      concurrent receive loops of baseline (a) (default 4)
   --relay-env KEY=VALUE   extra environment for the worker (repeatable), e.g. DELETE_FLUSH_MS=5
-  --repeat N              runs of (a) and fifo-relay in S1 and S2, median kept (default 3; 1 with --quick)
+  --repeat N              runs of (a), (a2) and fifo-relay in S1 and S2, median kept (default 3; 1 with --quick)
   --no-warmup             skip the unreported warm-up of the emulators' JIT (20,000 messages)
   --cpu-prof              run every consumer with --cpu-prof (profiles in bench/.tmp/profiles;
                           summarise one with: npx tsx bench/lib/profile.ts <file>)
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
       const runs = new Map<ConsumerKind, RunResult[]>();
       for (let rep = 1; rep <= reps; rep++) {
         for (const c of s.consumers) {
-          if (rep > 1 && c !== 'bare-loop' && c !== 'fifo-relay') continue;
+          if (rep > 1 && c !== 'bare-loop' && c !== 'bare-loop-batched' && c !== 'fifo-relay') continue;
           const r = await runOne(ctx, s, c);
           runs.set(c, [...(runs.get(c) ?? []), r]);
           allRuns.push(r);
@@ -160,7 +160,8 @@ async function main(): Promise<number> {
           msgsPerSec: 'messages done / (last message done − consumer ready); done = first 2xx seen by the app, or deleted for (a)',
           addedLatencyMs: 'per source, app receipt of message k − app answer to message k−1 (app time excluded); first message of each source not counted',
           sqsPerMessage: 'SQS API calls of the consumer (all actions) / messages done',
-          ddbWritesPerMessage: 'DynamoDB write calls (UpdateItem, PutItem, …) / messages done',
+          ddbWritesPerMessage: 'DynamoDB write calls (UpdateItem, BatchExecuteStatement, …) / messages done',
+          ddbWriteItemsPerMessage: 'items written (UpdateItem calls + statements of batched calls) / messages done: the write units, 1 per message',
           peakRssMb: 'VmHWM of the consumer process',
         },
         scenarios,

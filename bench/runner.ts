@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDemoApp, type DemoApp, type DeliveryRecord } from '../src/demo/app-server';
 import { judgeRun } from '../src/demo/checker';
 import type { BaselineMessage, BaselineReport } from './baselines/common';
+import { startDelayProxy, type DelayProxy } from '../src/dev/delay-proxy';
 import { awsEnv, freshQueueAndTable, plan, queueDepth, sendAll, type Endpoints } from './lib/aws';
 import { projectRoot, type Built } from './lib/build';
 import { cpuSeconds, freePort, RssSampler, spawnNode, until, sleep, type Child } from './lib/processes';
@@ -58,6 +59,8 @@ export interface RunResult {
   ddbWrites: number;
   ddbReads: number;
   ddbWritesPerMessage: number | null;
+  /** Items written (UpdateItem calls + statements in batched calls) per message: the write units, 1 each for a ledger item. */
+  ddbWriteItemsPerMessage: number | null;
   peakRssMb: number;
   /** CPU used while the consumer ran, as a share of one core (100 = one core busy), per process. */
   cpuPct: { consumer: number; sqs: number; ddb: number; harness: number };
@@ -73,7 +76,7 @@ export interface RunResult {
   notes: string[];
 }
 
-const DDB_WRITES = new Set(['UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+const DDB_WRITES = new Set(['BatchExecuteStatementCommand', 'UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
 const DDB_READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
 
 /** Counts first successes as the app records them, incrementally. */
@@ -196,11 +199,11 @@ interface Running {
   progress?: () => { processed: number; lastDoneAt: number };
 }
 
-async function startRelayProcess(ctx: RunContext, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
+async function startRelayProcess(ctx: RunContext, ep: Endpoints, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
   const port = await freePort();
   const env = {
     ...imageEnv(),
-    ...awsEnv(ctx.ep),
+    ...awsEnv(ep),
     QUEUE_URL: queueUrl,
     TARGET_URL: app.url,
     PROGRESS_TABLE: table,
@@ -244,13 +247,14 @@ async function startRelayProcess(ctx: RunContext, queueUrl: string, table: strin
     counts: async () => {
       const text = await (await fetch(`${base}/metrics`)).text();
       const sums = promSums(text, 'fifo_relay_aws_requests_total', ['service', 'action']);
-      return Object.fromEntries(sums);
+      const items = promSums(text, 'fifo_relay_aws_batch_items_sum', ['service', 'action']);
+      return { ...Object.fromEntries(sums), ...Object.fromEntries([...items].map(([k, v]) => [`${k}:items`, v])) };
     },
   };
 }
 
-async function startBaselineProcess(ctx: RunContext, kind: Exclude<ConsumerKind, 'fifo-relay'>, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
-  const env = { ...awsEnv(ctx.ep), QUEUE_URL: queueUrl, TARGET_URL: app.url, PROGRESS_TABLE: table, BARE_RECEIVERS: String(ctx.bareReceivers) };
+async function startBaselineProcess(ctx: RunContext, ep: Endpoints, kind: Exclude<ConsumerKind, 'fifo-relay'>, queueUrl: string, table: string, app: DemoApp, logFile: string): Promise<Running> {
+  const env = { ...awsEnv(ep), QUEUE_URL: queueUrl, TARGET_URL: app.url, PROGRESS_TABLE: table, BARE_RECEIVERS: String(ctx.bareReceivers) };
   const child = spawnNode([...profFlags(ctx, logFile), ctx.built.baseline(kind)], { env, logFile, ipc: true });
   let progress = { processed: 0, lastDoneAt: 0 };
   let pendingReport: ((r: BaselineReport) => void) | undefined;
@@ -304,10 +308,18 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
   const logFile = join(ctx.logDir, `${scenario.purpose === 'warm-up' ? 'warmup' : scenario.id}-${consumer}-${++runCounter}.log`);
   const tracker = new SuccessTracker(app.records);
   let running: Running | undefined;
+  const proxies: DelayProxy[] = [];
   try {
-    running = consumer === 'fifo-relay' ? await startRelayProcess(ctx, queueUrl, table, app, logFile) : await startBaselineProcess(ctx, consumer, queueUrl, table, app, logFile);
+    let ep = ctx.ep;
+    if (scenario.network) {
+      // Only the consumer goes through the delay; the harness preloads and checks directly.
+      const [sqsProxy, ddbProxy] = await Promise.all([startDelayProxy(ctx.ep.sqs, scenario.network.sqsMs), startDelayProxy(ctx.ep.ddb, scenario.network.ddbMs)]);
+      proxies.push(sqsProxy, ddbProxy);
+      ep = { sqs: sqsProxy.endpoint, ddb: ddbProxy.endpoint };
+    }
+    running = consumer === 'fifo-relay' ? await startRelayProcess(ctx, ep, queueUrl, table, app, logFile) : await startBaselineProcess(ctx, ep, consumer, queueUrl, table, app, logFile);
     const r = running;
-    const usesApp = consumer !== 'bare-loop';
+    const usesApp = consumer !== 'bare-loop' && consumer !== 'bare-loop-batched';
     const doneCount = () => (usesApp ? tracker.update() : (r.progress?.().processed ?? 0));
     const sampler = new RssSampler(r.child.pid, 100, doneCount);
     const cpuNow = () => ({
@@ -349,13 +361,20 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
     let sqsRequests = 0;
     let ddbWrites = 0;
     let ddbReads = 0;
+    let ddbWriteItems = 0;
     for (const [key, n] of Object.entries(counts)) {
-      const [service, action] = key.split(':') as [string, string];
-      if (service === 'sqs') {
+      const [service, action, what] = key.split(':') as [string, string, string | undefined];
+      if (what === 'items') {
+        if (service === 'dynamodb' && DDB_WRITES.has(action)) ddbWriteItems += n;
+      } else if (service === 'sqs') {
         sqsRequests += n;
         const short = action.replace(/Command$/, '');
         sqsByAction[short] = (sqsByAction[short] ?? 0) + n;
-      } else if (DDB_WRITES.has(action)) ddbWrites += n;
+      } else if (DDB_WRITES.has(action)) {
+        ddbWrites += n;
+        // Batched calls count their statements (the :items keys); the others write one item each.
+        if (action !== 'BatchExecuteStatementCommand') ddbWriteItems += n;
+      }
       else if (DDB_READS.has(action)) ddbReads += n;
     }
     const seconds = Math.max(0.001, (t1 - r.t0) / 1000);
@@ -379,6 +398,7 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
       ddbWrites,
       ddbReads,
       ddbWritesPerMessage: consumer.startsWith('sqs-consumer') ? null : ddbWrites / Math.max(1, delivered),
+      ddbWriteItemsPerMessage: consumer.startsWith('sqs-consumer') ? null : ddbWriteItems / Math.max(1, delivered),
       peakRssMb: sampler.peak / 2 ** 20,
       cpuMsPerMessage: ((cpu1.consumer - cpu0.consumer) * 1000) / Math.max(1, delivered),
       cpuPct: (() => {
@@ -397,5 +417,6 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
   } finally {
     if (running) await running.child.kill9();
     await app.close();
+    await Promise.all(proxies.map((p) => p.close()));
   }
 }

@@ -199,7 +199,7 @@ const schema = {
     env: 'LEDGER_CACHE_SIZE',
   },
   deleteFlushMs: {
-    doc: 'How long finished messages may wait to be deleted together in one DeleteMessageBatch, in milliseconds.',
+    doc: 'Upper bound on how long a finished message waits for its DeleteMessageBatch while earlier deletes are in flight, in milliseconds; with none in flight it is deleted at once, so low load never waits for it.',
     format: intRange(0, 1000),
     default: 20,
     env: 'DELETE_FLUSH_MS',
@@ -209,6 +209,18 @@ const schema = {
     format: intRange(0, Number.MAX_SAFE_INTEGER),
     default: 0,
     env: 'HELD_BYTES_BUDGET',
+  },
+  deleteBatchesInFlight: {
+    doc: 'DeleteMessageBatch calls of fewer than ten messages a task keeps in flight at once; messages finishing meanwhile wait and go together in the next one.',
+    format: intRange(1, 64),
+    default: 1,
+    env: 'DELETE_BATCHES_IN_FLIGHT',
+  },
+  ledgerBatchesInFlight: {
+    doc: 'Ledger writes a task keeps in flight at once; advances of other sources finishing meanwhile wait and go together, up to 25 conditional statements per BatchExecuteStatement.',
+    format: intRange(1, 64),
+    default: 2,
+    env: 'LEDGER_BATCHES_IN_FLIGHT',
   },
   awsRequestTimeoutMs: {
     doc: 'Timeout of one SQS or DynamoDB request (the long poll gets its wait on top), in milliseconds.',
@@ -326,6 +338,8 @@ export interface Config {
   ledgerCacheSize: number;
   deleteFlushMs: number;
   heldBytesBudget: number;
+  deleteBatchesInFlight: number;
+  ledgerBatchesInFlight: number;
   awsRequestTimeoutMs: number;
   breakerEnabled: boolean;
   breakerFailurePercent: number;

@@ -1,7 +1,8 @@
 import type { Config } from './config';
 import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapters/aws-clients';
-import { CallCutoff } from './adapters/call-cutoff';
+import { CallCutoff, withCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
+import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
@@ -24,6 +25,9 @@ import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdo
 import { Worker } from './worker/worker';
 import { defaultHeldBytesBudget } from './worker/held-bytes';
 import { totalmem } from 'node:os';
+
+/** Past the grace: the worker's hard-stop margin (5 s) plus its last release pass (2 s). */
+const REPLAYER_STOP_MARGIN_MS = 7000;
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -85,9 +89,12 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
-  const ledger = new DynamoLedger(dynamo, config.progressTable, cutoff);
-  const control = new DynamoSourceControl(dynamo, config.progressTable);
-  const parking = { control, journal: new DynamoJournal(dynamo, config.progressTable), audit: new DynamoAuditLog(dynamo, config.progressTable) };
+  // Advances of different sources that finish together share one DynamoDB call; the lane sees single calls.
+  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable, cutoff), { maxInFlight: config.ledgerBatchesInFlight });
+  // Shutdown's hard deadline cuts the parking adapters' calls too.
+  const cutDynamo = withCutoff(dynamo, cutoff);
+  const control = new DynamoSourceControl(cutDynamo, config.progressTable);
+  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable) };
 
   let facts: QueueFacts;
   try {
@@ -112,6 +119,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       retry: { baseSeconds: config.retryBaseSeconds, maxSeconds: config.retryMaxSeconds },
       deleteFlushMs: config.deleteFlushMs,
+      deleteBatchesInFlight: config.deleteBatchesInFlight,
       ledgerCacheSize: config.ledgerCacheSize,
       recordFailures: config.recordFailures,
       appTimeoutMs: config.appTimeoutMs,
@@ -170,7 +178,14 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     server,
     facts,
     stop: async (graceMs = config.shutdownGraceSeconds * 1000) => {
-      await Promise.all([worker.stop(graceMs), replayer.stop()]);
+      // The replayer's calls are cut with the worker's at the hard deadline; its own stop is bounded
+      // the same way, so a replay in progress cannot hold the exit past grace + the hard-stop margin.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.all([
+        worker.stop(graceMs),
+        Promise.race([replayer.stop(), new Promise<void>((resolve) => (bound = setTimeout(resolve, graceMs + REPLAYER_STOP_MARGIN_MS)))]),
+      ]);
+      clearTimeout(bound);
       stopEmf();
       await server.close();
       app.close();

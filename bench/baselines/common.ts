@@ -20,9 +20,11 @@ const calls: Record<string, number> = {};
 let processed = 0;
 let lastDoneAt = 0;
 
-const observe = (service: 'sqs' | 'dynamodb', action: string) => {
+const observe = (service: 'sqs' | 'dynamodb', action: string, items?: number) => {
   const key = `${service}:${action}`;
   calls[key] = (calls[key] ?? 0) + 1;
+  // Statements of a batched write, as the worker's fifo_relay_aws_batch_items counts them.
+  if (items !== undefined) calls[`${key}:items`] = (calls[`${key}:items`] ?? 0) + items;
 };
 
 function env(name: string): string {
@@ -44,7 +46,7 @@ function counter(service: 'sqs' | 'dynamodb'): InitializeMiddleware<object, Meta
     try {
       return await next(args);
     } finally {
-      observe(service, context.commandName ?? 'unknown');
+      observe(service, context.commandName ?? 'unknown', (args.input as { Statements?: unknown[] }).Statements?.length);
     }
   };
 }

@@ -9,7 +9,7 @@ const buildDir = join(scratchDir, 'build');
 export interface Built {
   /** The worker's entry, compiled: run it with `node`, as the container does. */
   worker: string;
-  baseline(name: 'bare-loop' | 'sqs-consumer-batch' | 'sqs-consumer-parallel'): string;
+  baseline(name: 'bare-loop' | 'bare-loop-batched' | 'sqs-consumer-batch' | 'sqs-consumer-parallel'): string;
 }
 
 /**

@@ -9,7 +9,18 @@ export const WORKER_SQS_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 's
  * the journal (put-if-absent, query, delete after replay), the audit trail and the per-receive
  * batched state read.
  */
-export const WORKER_DYNAMODB_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
+export const WORKER_DYNAMODB_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  // Group-committed ledger advances are PartiQL UPDATE (and INSERT for a new source) statements
+  // in BatchExecuteStatement, which IAM authorizes per statement kind.
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
 /** What `fifo-relay park | unpark | skip` call: read the source, conditional state writes, journal queries, audit records. No delete, no scan. */
 export const PARK_OPERATOR_DYNAMODB_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
 
@@ -60,14 +71,19 @@ export class WorkerPermissions extends Construct {
     this.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'ProgressLedger', actions: WORKER_DYNAMODB_ACTIONS, resources: [props.tableArn] }),
     );
-    // The replayer finds unparked sources through the sparse state index.
-    this.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReplayingSources', actions: ['dynamodb:Query'], resources: [props.stateIndexArn] }));
+    // The replayer finds unparked sources through the sparse state index; the status page lists
+    // stuck, parked and replaying sources across tasks from both sparse indexes.
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'SourceLists', actions: ['dynamodb:Query'], resources: [props.indexArn, props.stateIndexArn] }),
+    );
 
     // For people and tools running `fifo-relay status`: read-only, never attached to the task.
     this.operatorPolicy = new iam.ManagedPolicy(this, 'OperatorPolicy', {
       description: 'fifo-relay status: list stuck sources and read queue depth (read-only)',
       statements: [
-        new iam.PolicyStatement({ sid: 'ListStuckSources', actions: ['dynamodb:Query'], resources: [props.indexArn] }),
+        // Lists from the two sparse indexes; `status <sourceId>` reads one source's items with one Query.
+        new iam.PolicyStatement({ sid: 'ListSources', actions: ['dynamodb:Query'], resources: [props.indexArn, props.stateIndexArn] }),
+        new iam.PolicyStatement({ sid: 'ReadOneSource', actions: ['dynamodb:Query'], resources: [props.tableArn] }),
         new iam.PolicyStatement({ sid: 'QueueDepth', actions: ['sqs:GetQueueAttributes'], resources: [props.queueArn] }),
       ],
     });

@@ -5,8 +5,22 @@ import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 
+/** What one API call cost: its wall time (with the SDK's own retries) and, for batch calls, its items. */
+export interface AwsCallCost {
+  durationMs: number;
+  /** Statements or entries sent in a batch call, messages returned by a receive; absent otherwise. */
+  items?: number;
+}
+
 /** Called once per API call (the SDK's own retries inside it are not counted separately). */
-export type AwsCallObserver = (service: 'sqs' | 'dynamodb', operation: string, outcome: 'ok' | 'error' | 'aborted') => void;
+export type AwsCallObserver = (service: 'sqs' | 'dynamodb', operation: string, outcome: 'ok' | 'error' | 'aborted', cost: AwsCallCost) => void;
+
+/** Items a batch call carries: its statements or entries (sent), or the messages a receive returned. */
+function itemsOf(input: unknown, output?: unknown): number | undefined {
+  const i = input as { Statements?: unknown[]; Entries?: unknown[] } | undefined;
+  const list = i?.Statements ?? i?.Entries ?? (output as { Messages?: unknown[] } | undefined)?.Messages;
+  return Array.isArray(list) ? list.length : undefined;
+}
 
 export interface AwsClientOptions {
   region: string;
@@ -29,13 +43,17 @@ function handler(opts: AwsClientOptions, extraMs: number): NodeHttpHandler {
 
 function callCounter(service: 'sqs' | 'dynamodb', observe: AwsCallObserver): InitializeMiddleware<object, MetadataBearer> {
   return (next, context) => async (args) => {
+    const started = performance.now();
+    const action = context.commandName ?? 'unknown';
     try {
       const result = await next(args);
-      observe(service, context.commandName ?? 'unknown', 'ok');
+      const items = itemsOf(args.input, action === 'ReceiveMessageCommand' ? result.output : undefined);
+      observe(service, action, 'ok', { durationMs: performance.now() - started, ...(items === undefined ? {} : { items }) });
       return result;
     } catch (err) {
       // A long poll cut short by shutdown is not a failure of SQS.
-      observe(service, context.commandName ?? 'unknown', (err as Error).name === 'AbortError' ? 'aborted' : 'error');
+      const outcome = (err as Error).name === 'AbortError' ? 'aborted' : 'error';
+      observe(service, action, outcome, { durationMs: performance.now() - started });
       throw err;
     }
   };

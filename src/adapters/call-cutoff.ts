@@ -19,3 +19,18 @@ export class CallCutoff {
     this.lastPass = AbortSignal.timeout(this.lastPassMs);
   }
 }
+
+/**
+ * The same client, every call of which carries the cutoff's signal: for adapters that take a
+ * client and no options (journal, source control, audit), so shutdown's hard deadline cuts them too.
+ */
+export function withCutoff<T extends object>(client: T, cutoff: CallCutoff): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (prop !== 'send' || typeof value !== 'function') return value;
+      return (command: unknown, options?: Record<string, unknown>) =>
+        (value as (c: unknown, o: Record<string, unknown>) => unknown).call(target, command, { ...options, abortSignal: cutoff.signal() });
+    },
+  });
+}

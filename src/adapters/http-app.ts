@@ -79,6 +79,7 @@ export class HttpApp implements AppPort {
       let settled = false;
       /** The response was read to its end: only then may its socket go back to the pool. */
       let complete = false;
+      let sawSuccess = false;
       /** What the deadline settles as: a timeout, or the 2xx already seen while its body drains. */
       let onDeadline: () => DeliveryOutcome = () => ({ kind: 'timeout', durationMs: elapsed(), detail: `no answer within ${this.opts.timeoutMs} ms` });
       const settle = (outcome: DeliveryOutcome) => {
@@ -92,7 +93,8 @@ export class HttpApp implements AppPort {
         resolve(outcome);
       };
       const timer = setTimeout(() => settle(onDeadline()), this.opts.timeoutMs);
-      const onShutdown = () => settle({ kind: 'aborted', durationMs: elapsed(), detail: 'delivery aborted by shutdown' });
+      // A 2xx already seen is final at shutdown as at the deadline: aborting it would only make a repeat.
+      const onShutdown = () => settle(sawSuccess ? onDeadline() : { kind: 'aborted', durationMs: elapsed(), detail: 'delivery aborted by shutdown' });
       if (signal.aborted) return settle({ kind: 'aborted', durationMs: 0, detail: 'delivery aborted by shutdown' });
       signal.addEventListener('abort', onShutdown, { once: true });
 
@@ -113,6 +115,7 @@ export class HttpApp implements AppPort {
         if (status >= 200 && status < 300) {
           const success: DeliveryOutcome = { kind: 'success', status, durationMs: elapsed() };
           onDeadline = () => success;
+          sawSuccess = true;
           res.resume();
           res.on('end', () => {
             complete = true;

@@ -170,23 +170,21 @@ export class DynamoJournal implements JournalPort {
   }
 
   async above(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
-    const bound = position?.producerSeq ?? position?.sqsSeq;
-    const lo = bound === undefined ? JOURNAL_PREFIX : journalSk(bound + 1n);
+    // The whole journal range, not from the position up: an entry may be of the other kind
+    // (producer seq vs SequenceNumber) or from another queue incarnation than the position, and
+    // must never be stranded below a bound that does not apply to it. Covered entries are skipped
+    // before the limit counts, and cleanup keeps them few.
     const out: JournalEntry[] = [];
-    for (const item of await this.query(sourceId, lo, `${JOURNAL_PREFIX}~`, limit)) {
-      const e = await this.entryOf(item);
-      if (!isCoveredByLedger(e.seq, position)) out.push(e);
-    }
+    const items = await this.query(sourceId, JOURNAL_PREFIX, `${JOURNAL_PREFIX}~`, limit, async (item) => !isCoveredByLedger((await this.entryOf(item, false)).seq, position));
+    for (const item of items) out.push(await this.entryOf(item));
     return out;
   }
 
   async covered(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
-    const bound = position?.producerSeq ?? position?.sqsSeq;
-    if (bound === undefined) return [];
+    if (position === undefined) return [];
     const out: JournalEntry[] = [];
-    for (const item of await this.query(sourceId, JOURNAL_PREFIX, `${journalSk(bound)}~`, limit)) {
-      const e = await this.entryOf(item, false);
-      if (isCoveredByLedger(e.seq, position)) out.push(e);
+    for (const item of await this.query(sourceId, JOURNAL_PREFIX, `${JOURNAL_PREFIX}~`, limit, async (i) => isCoveredByLedger((await this.entryOf(i, false)).seq, position))) {
+      out.push(await this.entryOf(item, false));
     }
     return out;
   }
@@ -237,7 +235,13 @@ export class DynamoJournal implements JournalPort {
     return n;
   }
 
-  private async query(sourceId: string, lo: string, hi: string, limit: number): Promise<Array<Record<string, AttributeValue>>> {
+  private async query(
+    sourceId: string,
+    lo: string,
+    hi: string,
+    limit: number,
+    keep: (item: Record<string, AttributeValue>) => Promise<boolean> = async () => true,
+  ): Promise<Array<Record<string, AttributeValue>>> {
     const out: Array<Record<string, AttributeValue>> = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -251,7 +255,7 @@ export class DynamoJournal implements JournalPort {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) if (isHeaderSk(item[SK]?.S ?? '') && out.length < limit) out.push(item);
+      for (const item of page.Items ?? []) if (out.length < limit && isHeaderSk(item[SK]?.S ?? '') && (await keep(item))) out.push(item);
       start = page.LastEvaluatedKey;
     } while (start && out.length < limit);
     return out;

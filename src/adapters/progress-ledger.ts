@@ -1,4 +1,5 @@
 import {
+  BatchExecuteStatementCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   QueryCommand,
@@ -9,7 +10,10 @@ import {
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
 import type { CallCutoff } from './call-cutoff';
+import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, insertStatement, statementError, type AdvanceRequest } from './ledger-statements';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
+
+export type { AdvanceRequest } from './ledger-statements';
 
 /** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
 export const STUCK_INDEX = 'stuck-by-since';
@@ -53,7 +57,13 @@ export interface LedgerPort {
   recordFailure(sourceId: string, failure: FailureRecord): Promise<void>;
 }
 
-function positionOf(item: Record<string, AttributeValue> | undefined): LedgerPosition | undefined {
+/** What a batched advance gives each request: its result, or the error that failed only it. */
+export type BatchAdvanceOutcome = AdvanceResult | Error;
+
+/** Rounds of UPDATE → INSERT → UPDATE a request may take when other writers race on a new item. */
+const MAX_ROUNDS = 3;
+
+export function positionOf(item: Record<string, AttributeValue> | undefined): LedgerPosition | undefined {
   if (!item) return undefined;
   const pos: LedgerPosition = {};
   if (item.producerSeq?.N !== undefined) pos.producerSeq = BigInt(item.producerSeq.N);
@@ -63,7 +73,7 @@ function positionOf(item: Record<string, AttributeValue> | undefined): LedgerPos
   return pos;
 }
 
-const FAILURE_ATTRIBUTES = 'stuck, stuckSince, lastError, attempt, headMessageId, headSeq, failedAt, nextAttemptAt, lastStatus, headSentAt, retentionDeadlineAt';
+const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
 
 export class DynamoLedger implements LedgerPort {
   constructor(
@@ -124,6 +134,41 @@ export class DynamoLedger implements LedgerPort {
       if (err instanceof ConditionalCheckFailedException) return { status: 'stale', position: positionOf(err.Item) };
       throw err;
     }
+  }
+
+  /**
+   * Many advances in PartiQL BatchExecuteStatement calls of up to 25 statements: each statement
+   * keeps advance()'s condition and updates and succeeds or fails on its own (no transaction, so
+   * this works on MRSC tables too). A PartiQL UPDATE never creates an item: a statement that
+   * fails its condition with no item to return is sent again as an INSERT, and an INSERT that
+   * meets an item created meanwhile (DuplicateItem) goes back to UPDATE. Requests must name
+   * distinct sources: DynamoDB refuses a whole batch that names one key twice.
+   */
+  async advanceBatch(requests: readonly AdvanceRequest[]): Promise<BatchAdvanceOutcome[]> {
+    const out: Array<BatchAdvanceOutcome | undefined> = requests.map(() => undefined);
+    let round: Array<{ at: number; insert: boolean }> = requests.map((r, at) => ({ at, insert: r.insertFirst === true }));
+    for (let n = 0; n < MAX_ROUNDS && round.length > 0; n++) {
+      const res = await this.client.send(
+        new BatchExecuteStatementCommand({
+          Statements: round.map(({ at, insert }) => (insert ? insertStatement : advanceStatement)(this.table, requests[at] as AdvanceRequest)),
+        }),
+        this.callOptions,
+      );
+      const next: typeof round = [];
+      round.forEach(({ at, insert }, i) => {
+        const response = res.Responses?.[i];
+        const error = response?.Error;
+        // No answer for a statement is not a success: the message must not be deleted on it.
+        if (!response) out[at] = new Error('ledger advance got no answer for its statement in the batch');
+        else if (!error) out[at] = { status: 'advanced' };
+        else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item) next.push({ at, insert: true });
+        else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = { status: 'stale', position: positionOf(error.Item) };
+        else if (insert && error.Code === 'DuplicateItem') next.push({ at, insert: false });
+        else out[at] = statementError(error);
+      });
+      round = next;
+    }
+    return out.map((r) => r ?? new Error(`ledger advance still racing with other writers after ${MAX_ROUNDS} rounds`));
   }
 
   async recordFailure(sourceId: string, f: FailureRecord): Promise<void> {

@@ -1,3 +1,4 @@
+import { FAILURE_ATTRIBUTE_NAMES } from './ledger-statements';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
@@ -68,7 +69,7 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
   return c;
 }
 
-const FAILURE_ATTRIBUTES = 'stuck, stuckSince, lastError, attempt, headMessageId, headSeq, failedAt, nextAttemptAt, lastStatus, headSentAt, retentionDeadlineAt';
+const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
 
 /** Condition on the controlVersion read: a missing attribute counts as 0. */
 function versionIs(expect: number): string {
@@ -124,8 +125,10 @@ export class DynamoSourceControl implements ControlPort {
   }
 
   park(sourceId: string, c: StateChange): Promise<ControlWrite> {
-    // Parking a replaying source is allowed: the replayer's next conditional step fails on the new version.
-    return this.update(sourceId, this.enter('parked'), `attribute_exists(${PK}) AND (attribute_not_exists(#st) OR #st = :replaying) AND ${versionIs(c.expectVersion)}`, this.changeValues(c));
+    // Parking a replaying or closing source is allowed: the replayer's next conditional step fails
+    // on the new version. A replay whose closing drain keeps failing must not leave the operator
+    // without a way to stop it while the source's SQS messages age towards retention.
+    return this.update(sourceId, this.enter('parked'), `attribute_exists(${PK}) AND (attribute_not_exists(#st) OR #st IN (:replaying, :closing)) AND ${versionIs(c.expectVersion)}`, this.changeValues(c));
   }
 
   autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite> {

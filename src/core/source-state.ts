@@ -51,7 +51,6 @@ const refuse = (reason: string): Refusal => ({ ok: false, reason });
 export function mayPark(sourceId: string, c: SourceControl): Verdict {
   if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
   if (c.state === 'parked') return refuse(`source "${sourceId}" is already parked`);
-  if (c.state === 'closing') return refuse(`source "${sourceId}" is finishing a replay (closing); try again in a moment`);
   return { ok: true };
 }
 

@@ -40,6 +40,20 @@ export class Metrics {
     labelNames: ['service', 'action', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly awsDuration = new Histogram({
+    name: 'fifo_relay_aws_request_duration_seconds',
+    help: 'Wall time of SQS and DynamoDB API calls (with the SDK\'s own retries), by service and action; a ReceiveMessage includes its long-poll wait.',
+    labelNames: ['service', 'action'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
+  });
+  readonly awsBatchItems = new Histogram({
+    name: 'fifo_relay_aws_batch_items',
+    help: 'Items per successful batch call: statements per BatchExecuteStatement, entries per DeleteMessageBatch or ChangeMessageVisibilityBatch, messages per ReceiveMessage.',
+    labelNames: ['service', 'action'] as const,
+    buckets: [0, 1, 2, 3, 5, 8, 10, 15, 20, 25],
+    registers: [this.registry],
+  });
   readonly journaled = new Counter({ name: 'fifo_relay_messages_journaled_total', help: 'Messages of parked or replaying sources moved from SQS into the journal.', registers: [this.registry] });
   readonly autoParks = new Counter({ name: 'fifo_relay_auto_parks_total', help: 'Sources the retention watchdog parked because their failing head neared the queue retention.', registers: [this.registry] });
   readonly breakerTransitions = new Counter({
@@ -55,7 +69,11 @@ export class Metrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fifo_relay_' });
   }
 
-  readonly observeAws: AwsCallObserver = (service, action, outcome) => this.awsCalls.inc({ service, action, outcome });
+  readonly observeAws: AwsCallObserver = (service, action, outcome, cost) => {
+    this.awsCalls.inc({ service, action, outcome });
+    this.awsDuration.observe({ service, action }, cost.durationMs / 1000);
+    if (cost.items !== undefined) this.awsBatchItems.observe({ service, action }, cost.items);
+  };
 
   attach(worker: Worker): void {
     worker.on('received', (e) => this.received.inc(e.count));

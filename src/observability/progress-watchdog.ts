@@ -39,9 +39,12 @@ export class ProgressWatchdog {
     // Lanes waiting at the flow gate (breaker open, a 429 pause, the rate limit) wait by design,
     // on the gate's own timers: an outage of the app must not make ECS replace healthy tasks.
     const flow = this.worker.flowStatus();
-    const waitingByDesign = flow.state !== 'closed' || flow.waitingAtGate > 0;
-    if (idle || waitingByDesign) this.lastProgressAt = this.now();
-    return idle || waitingByDesign || this.now() - this.lastProgressAt < this.stuckAfterMs;
+    const now = this.now();
+    // Not merely "someone waits at the gate": with a rate limit someone always does, and a hung
+    // lane must still be seen. The breaker being open or a 429 pause running is a wait by design.
+    const waitingByDesign = flow.state !== 'closed' || (flow.pausedUntil !== undefined && flow.pausedUntil > now);
+    if (idle || waitingByDesign) this.lastProgressAt = now;
+    return idle || waitingByDesign || now - this.lastProgressAt < this.stuckAfterMs;
   }
 }
 

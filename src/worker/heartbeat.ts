@@ -137,8 +137,11 @@ export class Heartbeat {
           if (!f) d.held.visibleUntil = now + d.seconds * 1000;
           else if (isLostFailure(f)) {
             lost.push({ messageId: d.held.messageId, receiptHandle: d.held.receiptHandle });
-            if (this.held.get(d.held.messageId) === d.held) this.drop(d.held.messageId);
-            this.lostHandles.add(d.held.receiptHandle);
+            // Only a message still held here is marked: one its lane already let go of has no one to tell.
+            if (this.held.get(d.held.messageId) === d.held) {
+              this.drop(d.held.messageId);
+              this.lostHandles.add(d.held.receiptHandle);
+            }
           }
         }
         if (failures.length > 0) this.deps.onFailures(failures);

@@ -1,7 +1,7 @@
 import type { AuditPort } from '../adapters/audit-log';
 import { entryFromMessage, JournalConflictError, type JournalPort } from '../adapters/journal';
 import type { ControlPort } from '../adapters/source-control';
-import type { LedgerPosition } from '../core/ledger-position';
+import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
 import { ACTIVE_UNKNOWN, capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
 
@@ -62,6 +62,7 @@ export class ParkingPath {
     }
     if (bump.ok) return { kind: 'journaled', written };
     // Act on the state the failed condition returned: the entry stays, the SQS message is kept.
+    if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold' };
     switch (routeFor(bump.control, m.seq)) {
       case 'duplicate':
         return { kind: 'duplicate' };
@@ -85,6 +86,7 @@ export class ParkingPath {
     if (now < deadlineAt) return { kind: 'go', backoffSeconds: Math.max(0, capBackoffAtDeadline(backoffSeconds, now, deadlineAt)) };
     await this.ports.journal.put(entryFromMessage(m, now));
     const c = await this.ports.control.read(m.sourceId);
+    if (isSeqRegression(m.seq, c.position)) return { kind: 'hold' };
     const route = routeFor(c, m.seq);
     if (route === 'duplicate') return { kind: 'duplicate' };
     if (route !== 'deliver') return { kind: 'hold' };

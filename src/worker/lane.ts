@@ -66,6 +66,9 @@ const headOf = (m: RelayMessage, outcome: DeliveryOutcome): { sentAt: number; la
 
 type Step = 'next' | 'stop' | 'again';
 
+/** A wait at the flow gate longer than this makes the lane read its source's state again before the call. */
+const GATE_WAIT_REREAD_MS = 1000;
+
 const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
 
@@ -121,8 +124,7 @@ export class Lane {
           return;
         }
         const entry = this.entries[this.index] as LaneEntry;
-        const held = entryOf(entry);
-        if (held && this.ctx.heartbeat.isLost(held)) {
+        if (this.isLost(entry)) {
           // SQS no longer hides it: another task may be delivering it now. Let go of everything.
           await this.release(remainingFrom(this.entries, this.index), 'visibility-lost');
           return;
@@ -144,6 +146,11 @@ export class Lane {
       this.ctx.emit('internalError', { lane: this.key, error: err as Error });
       await this.backOffAfterBug(err as Error).catch(() => undefined);
     }
+  }
+
+  private isLost(e: LaneEntry): boolean {
+    const held = entryOf(e);
+    return held !== undefined && this.ctx.heartbeat.isLost(held);
   }
 
   private close(): void {
@@ -179,12 +186,26 @@ export class Lane {
       return 'next';
     }
 
+    const gateFrom = this.ctx.now();
     const ticket = await this.ctx.flow.admit();
     if (!ticket || this.ctx.isStopping()) {
       // The stop came while the ledger was read or the gate was waited at: no app call starts after it.
       if (ticket) this.ctx.flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'stopping' }, ticket);
       await this.release(remainingFrom(this.entries, this.index), 'shutdown');
       return 'stop';
+    }
+    // The wait at the gate can be long (a rate limit, a 429 pause, an open breaker): SQS may have
+    // stopped hiding the message meanwhile, or its 12-hour limit may be too close for one more call.
+    const lost = this.isLost(this.current);
+    if (lost || !this.ctx.canStillHold(this.current.receivedAt)) {
+      this.ctx.flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'no longer held' }, ticket);
+      await this.release(remainingFrom(this.entries, this.index), lost ? 'visibility-lost' : 'visibility-limit');
+      return 'stop';
+    }
+    if (this.ctx.parking && this.ctx.now() - gateFrom > GATE_WAIT_REREAD_MS && !(await this.stillDeliverable(m, this.ctx.parking))) {
+      // Parked, replaying or moved on while this lane waited at the gate: the next receive routes it.
+      this.ctx.flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
+      return this.holdForState(entry, m);
     }
     const attempt = m.receiveCount + this.heldTries;
     const outcome = await this.ctx.app.deliver(m, attempt, this.ctx.deliverySignal);
@@ -201,7 +222,8 @@ export class Lane {
         // source meanwhile: the next try reads the source's state again instead of trusting the receive's read.
         const watched = await this.watch(entry, m, this.ctx.parking, 0);
         if (watched.step) return watched.step;
-        this.entries[this.index] = { item: entry.item, receivedAt: entry.receivedAt };
+        // The current entry, not the one this step began with: it may carry a newer receipt handle.
+        this.entries[this.index] = { item: this.current.item, receivedAt: this.current.receivedAt };
         this.ownProof = false;
       }
       this.heldTries++;
@@ -246,11 +268,18 @@ export class Lane {
   private async route(entry: LaneEntry, m: RelayMessage, p: ParkingPath, cached: LedgerPosition | undefined): Promise<{ step?: Step; position: LedgerPosition | undefined }> {
     let control: SourceControl;
     try {
-      control = await p.standing(entry.standing, m.sourceId);
+      // After this lane's own delivery the receive's read is stale for state (an operator may have
+      // parked the source meanwhile): the next message of the batch reads again.
+      control = await p.standing(this.ownProof ? undefined : entry.standing, m.sourceId);
     } catch (err) {
       return { step: await this.ledgerFailed(entry, m, 'read', err as Error), position: cached };
     }
     const position = this.ownProof ? cached : control.position;
+    // A producer seq that went backwards is kept and held whatever the state: routing it would
+    // call it a duplicate and delete it.
+    if (isSeqRegression(m.seq, control.position) || isSeqRegression(m.seq, position)) {
+      return { step: await this.holdRegression(entry, m, control.position ?? position), position };
+    }
     let route = routeFor({ ...control, position }, m.seq);
     let deliverFrom = position;
     if (route === 'journal') {
@@ -279,6 +308,15 @@ export class Lane {
     if (route === 'hold') return { step: await this.holdForState(entry, m), position };
     this.ctx.cache.set(m.sourceId, deliverFrom);
     return { position: deliverFrom };
+  }
+
+  /** A fresh consistent read after a long wait: still active and not yet covered? A failed read says no. */
+  private async stillDeliverable(m: RelayMessage, p: ParkingPath): Promise<boolean> {
+    try {
+      return routeFor(await p.standing(undefined, m.sourceId), m.seq) === 'deliver';
+    } catch {
+      return false;
+    }
   }
 
   private async holdForState(entry: LaneEntry, m: RelayMessage): Promise<Step> {

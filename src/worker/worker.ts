@@ -26,6 +26,8 @@ export interface WorkerOptions {
   visibilityTimeoutSeconds: number;
   retry: RetryPolicy;
   deleteFlushMs: number;
+  /** DeleteMessageBatch calls of fewer than ten in flight at once (default 1). */
+  deleteBatchesInFlight?: number;
   ledgerCacheSize: number;
   recordFailures: boolean;
   /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
@@ -145,6 +147,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.deleter = new DeleteBatcher({
       deleteBatch: (entries) => deps.queue.delete(entries),
       flushMs: opts.deleteFlushMs,
+      ...(opts.deleteBatchesInFlight === undefined ? {} : { maxInFlight: opts.deleteBatchesInFlight }),
       onFailures: (failures) => this.emit('batchFailures', { operation: 'delete', failures }),
       onError: (error) => this.emit('queueError', { operation: 'delete', error }),
     });

@@ -49,7 +49,7 @@ describe('what a first deploy would trip over (default settings, one region)', (
     const endpoint = only(t, 'AWS::EC2::VPCEndpoint');
     const statements = (endpoint.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] });
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] });
     const resources = JSON.stringify(statements[0]!.Resource);
     expect(resources).toContain(':table/fifo-relay-progress"');
     expect(resources).toContain(':table/fifo-relay-progress/index/*"');

@@ -104,13 +104,16 @@ describe('service stack (one region, default context)', () => {
         },
         {
           effect: 'Allow',
-          actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
           resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
         },
         {
           effect: 'Allow',
           actions: ['dynamodb:Query'],
-          resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/state-by-since'],
+          resources: [
+            'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/state-by-since',
+            'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since',
+          ],
         },
       ]),
     );
@@ -123,10 +126,17 @@ describe('service stack (one region, default context)', () => {
     const policies = resourcesOf(t, 'AWS::IAM::ManagedPolicy');
     const operator = Object.values(policies).find((p) => String(p.Properties?.Description).includes('read-only'))!.Properties!;
     expect(operator.Roles).toBeUndefined();
-    const statements = (operator.PolicyDocument as { Statement: Json[] }).Statement.map((s) => [s.Action, render(s.Resource)]);
+    const statements = (operator.PolicyDocument as { Statement: Json[] }).Statement.map((s) => [s.Action, asList(s.Resource).map(render)]);
     expect(statements).toEqual([
-      ['dynamodb:Query', 'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since'],
-      ['sqs:GetQueueAttributes', `\${${queueId}.Arn}`],
+      [
+        'dynamodb:Query',
+        [
+          'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/state-by-since',
+          'arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress/index/stuck-by-since',
+        ],
+      ],
+      ['dynamodb:Query', ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress']],
+      ['sqs:GetQueueAttributes', [`\${${queueId}.Arn}`]],
     ]);
   });
 

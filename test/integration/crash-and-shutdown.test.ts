@@ -4,6 +4,8 @@ import { startDemoApp, type DemoApp } from '../../src/demo/app-server';
 import { freshQueueAndTable, send, waitFor, type Fixture } from '../support/fixtures';
 import { envFor, events, startWorkerProcess, type WorkerProcess } from '../support/processes';
 import { ledgerKey } from '../../src/adapters/table-keys';
+import { startDelayProxy, type DelayProxy } from '../../src/dev/delay-proxy';
+import { endpoints } from '../support/fixtures';
 
 describe('real worker processes: kill -9 and SIGTERM', () => {
   let fx: Fixture;
@@ -25,15 +27,18 @@ describe('real worker processes: kill -9 and SIGTERM', () => {
 
   it('a worker killed between the ledger write and the delete does not make the app see the message twice', async () => {
     app = await startDemoApp();
-    // A long delete window makes the gap between ledger write and delete wide enough to land a kill in.
-    const config = fx.config({ targetUrl: app.url, deleteFlushMs: 1000, visibilityTimeoutSeconds: 5 });
+    // Deletes leave at once: a network that holds every delete for seconds keeps the gap between
+    // ledger write and delete wide enough to land a kill in (a delete whose sender died never arrives).
+    const slowDeletes: DelayProxy = await startDelayProxy(endpoints().sqs, (req) => (String(req.headers['x-amz-target']).startsWith('AmazonSQS.DeleteMessage') ? 8000 : 0));
+    const config = fx.config({ targetUrl: app.url, visibilityTimeoutSeconds: 5 });
     await send(fx.sqs, fx.queueUrl, [{ sourceId: 'pay-1', seq: 1, body: '{"op":"charge"}' }]);
 
-    const first = startWorkerProcess(envFor(config));
+    const first = startWorkerProcess({ ...envFor(config), AWS_ENDPOINT_URL_SQS: slowDeletes.endpoint });
     procs.push(first);
     await waitFor('ledger written', async () => (await ledgerSeq('pay-1')) === '1', 30_000, 10);
     first.child.kill('SIGKILL');
     await first.exited;
+    await slowDeletes.close();
     // The crash landed in the window: the message is still in the queue, held by the dead worker.
     expect(await counts()).toEqual({ visible: 0, inFlight: 1 });
     expect(app.records).toHaveLength(1);

@@ -1,0 +1,59 @@
+import type { AttributeValue, BatchStatementError, BatchStatementRequest } from '@aws-sdk/client-dynamodb';
+import type { Sequence } from '../core/message';
+import { LEDGER_SK, PK, SK, sqsSeqText } from './table-keys';
+
+/** One advance of a source's ledger item, as DynamoLedger.advance takes it. */
+export interface AdvanceRequest {
+  sourceId: string;
+  seq: Sequence;
+  messageId: string;
+  nowMs: number;
+  /** The caller's read just found no item: try INSERT first, saving the UPDATE that would fail. */
+  insertFirst?: boolean;
+}
+
+/** Success ends a failure streak: the attributes recordFailure sets, removed by every advance. */
+export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt'];
+const REMOVE = FAILURE_ATTRIBUTE_NAMES.map((a) => ` REMOVE ${a}`).join('');
+
+const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
+
+/**
+ * PartiQL twin of DynamoLedger.advance(): the same SETs, the same REMOVEs and the same
+ * forward-only condition (IS MISSING is PartiQL's attribute_not_exists). The statement text
+ * depends only on table and sequence kind, so DynamoDB sees a handful of distinct statements.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.update.html
+ */
+export function advanceStatement(table: string, r: AdvanceRequest): BatchStatementRequest {
+  const set = 'SET sqsSeq = ? SET sqsQueueId = ? SET lastMessageId = ? SET updatedAt = ?';
+  const params: AttributeValue[] = [{ S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.messageId }, { N: String(r.nowMs) }];
+  const key = `${PK} = ? AND ${SK} = '${LEDGER_SK}'`;
+  let statement: string;
+  if (r.seq.kind === 'producer') {
+    statement = `UPDATE ${quoted(table)} ${set} SET producerSeq = ?${REMOVE} WHERE ${key} AND (producerSeq IS MISSING OR producerSeq < ?)`;
+    params.push({ N: r.seq.text }, { S: r.sourceId }, { N: r.seq.text });
+  } else {
+    statement = `UPDATE ${quoted(table)} ${set}${REMOVE} WHERE ${key} AND (sqsSeq IS MISSING OR sqsQueueId <> ? OR sqsSeq < ?)`;
+    params.push({ S: r.sourceId }, { S: r.seq.queueId }, { S: sqsSeqText(r.seq.sqs) });
+  }
+  // A stale statement comes back with the item as it is, as advance()'s ConditionalCheckFailedException does.
+  return { Statement: statement, Parameters: params, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' };
+}
+
+/** The first write of a new source: what advance()'s UpdateItem writes when the item is missing. */
+export function insertStatement(table: string, r: AdvanceRequest): BatchStatementRequest {
+  const params: AttributeValue[] = [{ S: r.sourceId }, { S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.messageId }, { N: String(r.nowMs) }];
+  let fields = `'${PK}': ?, '${SK}': '${LEDGER_SK}', 'sqsSeq': ?, 'sqsQueueId': ?, 'lastMessageId': ?, 'updatedAt': ?`;
+  if (r.seq.kind === 'producer') {
+    fields += `, 'producerSeq': ?`;
+    params.push({ N: r.seq.text });
+  }
+  return { Statement: `INSERT INTO ${quoted(table)} VALUE {${fields}}`, Parameters: params };
+}
+
+/** A statement's own failure (throttled, internal error, …) as an Error named by its code. */
+export function statementError(e: BatchStatementError): Error {
+  const err = new Error(`ledger advance failed in a batch: ${e.Code ?? 'unknown'}: ${e.Message ?? ''}`);
+  err.name = e.Code ?? 'BatchStatementError';
+  return err;
+}
