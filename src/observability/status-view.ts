@@ -1,6 +1,5 @@
 import type { ConditionCounts, SourceSummary, StuckThresholds } from '../core/source-condition';
 import type { RetryingHead } from '../worker/lane';
-import type { FlowStatus } from '../worker/flow-control';
 import type { Worker, WorkerStats } from '../worker/worker';
 import type { TableStatusCache } from './table-status';
 import { Throughput } from './throughput';
@@ -10,8 +9,8 @@ export interface StatusView {
   generatedAt: number;
   /** This task only. */
   task: WorkerStats & { retrying: RetryingHead[] };
-  /** This task's flow gate: circuit breaker state, time in each state, waiting lanes, rate limit. */
-  flow?: FlowStatus;
+  /** This task's circuit breaker, 429 pause and rate limit. */
+  flow: ReturnType<Worker['flowStatus']>;
   throughput: { perSecond10s: number; perSecond60s: number; deliveredSinceStart: number };
   /** Every task's sources, from the table. */
   table: {

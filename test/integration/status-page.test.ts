@@ -42,7 +42,7 @@ beforeAll(async () => {
   await ledger.recordFailure('meter-4', { messageId: 'm-4', seq: '88', attempt: 1, error: 'no answer within 10000 ms', atMs: now - 4000, nextAttemptAtMs: now + 2000, headSentAt: now - 5000, retentionDeadlineAt: now + 14 * 24 * 60 * MIN });
   const items = new SourceItems(fx.dynamo, fx.table);
   await items.setState('billing-eu', 'parked', { since: now - 26 * MIN, reason: 'schema change rejected by the app; waiting for the fix', actor: 'alice' });
-  await items.setState('orders-7', 'replaying', { since: now - 40_000, reason: 'fix deployed', actor: 'bob' });
+  await items.setState('orders-7', 'replaying', { since: now - 40_000, reason: 'fix deployed', actor: 'bob', replayLease: { owner: 'another-task', untilMs: now + 3_600_000 } });
 }, 60_000);
 
 afterAll(async () => {

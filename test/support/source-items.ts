@@ -13,7 +13,12 @@ export class SourceItems {
     private readonly table: string,
   ) {}
 
-  async setState(sourceId: string, state: 'parked' | 'replaying' | 'closing' | 'active', opts: { since?: number; reason?: string; actor?: string } = {}): Promise<void> {
+  /** `replayLease`: the replay is held by another task, so a running worker's replayer leaves it alone. */
+  async setState(
+    sourceId: string,
+    state: 'parked' | 'replaying' | 'closing' | 'active',
+    opts: { since?: number; reason?: string; actor?: string; replayLease?: { owner: string; untilMs: number } } = {},
+  ): Promise<void> {
     const since = opts.since ?? Date.now();
     if (state === 'active') {
       await this.client.send(
@@ -32,9 +37,11 @@ export class SourceItems {
         TableName: this.table,
         Key: ledgerKey(sourceId),
         UpdateExpression:
-          'SET #state = :s, listState = :s, stateSince = :since, stateReason = :reason, stateActor = :actor, controlVersion = if_not_exists(controlVersion, :zero) + :one',
+          'SET #state = :s, listState = :s, stateSince = :since, stateReason = :reason, stateActor = :actor, controlVersion = if_not_exists(controlVersion, :zero) + :one' +
+          (opts.replayLease ? ', replayOwner = :owner, replayLeaseUntil = :until' : ''),
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
+          ...(opts.replayLease ? { ':owner': { S: opts.replayLease.owner }, ':until': { N: String(opts.replayLease.untilMs) } } : {}),
           ':s': { S: state },
           ':since': { N: String(since) },
           ':reason': { S: opts.reason ?? 'test' },

@@ -47,6 +47,7 @@ describe('the status page', () => {
     const view: StatusView = {
       generatedAt: now,
       task: { inFlightSources: 0, heldMessages: 0, heldBytes: 0, breaker: 'closed', retryingSources: 0, oldestRetryingHeadAgeSeconds: 0, stopping: false, retrying: [] },
+      flow: {} as StatusView['flow'],
       throughput: { perSecond10s: 0, perSecond60s: 0, deliveredSinceStart: 0 },
       table: {
         readAt: now,
