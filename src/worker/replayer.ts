@@ -140,10 +140,11 @@ export class Replayer {
     }
     const active = await this.deps.control.toActive(sourceId, { owner: this.opts.owner, expectVersion: cv });
     if (!active.ok) return 'superseded';
-    await this.cleanUp(sourceId);
+    // Recorded as soon as the source is active again: cleanup of delivered entries may take a while.
     await this.deps.audit.record({ sourceId, action: 'replay-done', actor: this.opts.owner, reason: 'journal delivered; source active again', at: this.now() }).catch((err: Error) => {
       this.deps.onEvent?.({ kind: 'error', sourceId, error: err });
     });
+    await this.cleanUp(sourceId);
     return 'done';
   }
 
