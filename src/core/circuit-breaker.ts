@@ -189,6 +189,15 @@ export class CircuitBreaker {
     return { hold: cls === 'throttled' || this.isHolding(), ...(transition ? { transition } : {}) };
   }
 
+  /**
+   * A ramp completes with time, not only when a call asks to start: without this an idle task
+   * that recovered from an outage would say "ramping" (and readiness "degraded") for ever.
+   */
+  settle(now: number): Transition | undefined {
+    if (this.state === 'ramping' && now >= this.pausedUntil && this.rampCap(now) >= this.policy.fullConcurrency) return this.move('closed', now, 'ramp complete');
+    return undefined;
+  }
+
   /** Should the task receive more messages now? Not while open, except to find a probe when none is held. */
   mayReceive(now: number, waitingAtGate: number): boolean {
     if (this.state === 'closed' || this.state === 'ramping') return true;

@@ -108,10 +108,12 @@ export class FlowControl implements FlowGate {
 
   /** The poll loop asks before each receive. */
   mayReceive(): boolean {
+    this.settle();
     return !this.stopped && this.breaker.mayReceive(this.deps.now(), this.waiters.length);
   }
 
   status(): FlowStatus {
+    this.settle();
     const now = this.deps.now();
     return {
       ...this.breaker.snapshot(now),
@@ -161,6 +163,11 @@ export class FlowControl implements FlowGate {
       this.pump();
     }, Math.max(1, at - this.deps.now()));
     this.timer.unref();
+  }
+
+  private settle(): void {
+    const t = this.breaker.settle(this.deps.now());
+    if (t) this.transitioned(t);
   }
 
   private transitioned(t: Transition): void {

@@ -107,6 +107,17 @@ describe('circuit breaker', () => {
     expect(delays).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
   });
 
+  it('an idle task finishes its ramp with time: no call is needed to close the breaker', () => {
+    const b = opened();
+    b.admit(1000, 0);
+    b.record(1000, 'p', 'answered', true);
+    expect(b.settle(2500)).toBeUndefined();
+    expect(b.current).toBe('ramping');
+    expect(b.settle(4000)).toMatchObject({ from: 'ramping', to: 'closed', reason: 'ramp complete' });
+    expect(b.current).toBe('closed');
+    expect(b.settle(9000)).toBeUndefined();
+  });
+
   it('a late result of a call started before opening does not decide anything', () => {
     const b = opened();
     expect(b.record(10, 'late', 'answered', false)).toEqual({ hold: false });
