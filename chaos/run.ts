@@ -11,6 +11,7 @@ import { buildAll, projectRoot } from '../bench/lib/build';
 import { parseFlags, positiveInt } from '../bench/lib/cli';
 import { hookSignals } from '../bench/lib/processes';
 import { preset, renderVerdict, runChaos } from './harness';
+import { outageOk, outagePreset, renderOutage, runOutage } from './outage';
 
 const USAGE = `usage: npm run chaos -- [flags]
 
@@ -19,11 +20,13 @@ const USAGE = `usage: npm run chaos -- [flags]
   --sources N      sources (default 120)
   --workers N      worker processes (default 3)
   --seed N         seed of the kill schedule and the app's failures (default: random, printed)
+  --outage         with --quick: add the outage phase (about 1.5 min more; the full run always has it)
+  --no-outage      leave the outage phase out of the full run
   -h, --help       this text`;
 
 const flags = parseFlags(
   process.argv.slice(2),
-  { quick: { type: 'boolean' }, messages: { type: 'string' }, sources: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } },
+  { quick: { type: 'boolean' }, messages: { type: 'string' }, sources: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, outage: { type: 'boolean' }, 'no-outage': { type: 'boolean' } },
   USAGE,
 );
 const base = preset(flags.quick ? 'short' : 'full');
@@ -36,6 +39,8 @@ const sizes = {
   workers: positiveInt(flags.workers, 'workers', USAGE) ?? base.workers,
 };
 const seed = positiveInt(flags.seed, 'seed', USAGE) ?? Math.floor(Math.random() * 1e9) + 1;
+// The outage phase is two app outages of 20 s or more plus their drains: too slow for the quick run that npm test does.
+const withOutage = flags['no-outage'] ? false : flags.outage || !flags.quick;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<number> {
@@ -60,8 +65,17 @@ async function main(): Promise<number> {
     writeFileSync(file, `${JSON.stringify({ seed, ...summary }, null, 2)}\n`);
     writeFileSync(join(dir, 'sent.json'), `${JSON.stringify(sent)}\n`);
     writeFileSync(join(dir, 'records.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    let ok = result.ok;
+    if (withOutage) {
+      out('');
+      const variants = await runOutage({ ...outagePreset(flags.quick ? 'short' : 'full'), workers: sizes.workers, workerArgs: [built.worker], endpoints: emu, logDir: join(dir, 'logs'), out });
+      out(renderOutage(variants));
+      writeFileSync(join(dir, 'outage-result.json'), `${JSON.stringify(variants.map(({ verdict, ...v }) => ({ ...v, ok: verdict.ok, rules: verdict.rules })), null, 2)}\n`);
+      ok = ok && outageOk(variants);
+      out(`OUTAGE PHASE: ${outageOk(variants) ? 'PASS' : 'FAIL'}`);
+    }
     out(`\nresult: ${file}\nworker logs: ${join(dir, 'logs')}`);
-    return result.ok ? 0 : 1;
+    return ok ? 0 : 1;
   } finally {
     await emu.stop();
   }
