@@ -4,14 +4,11 @@
  * (all of a batch at once) → DeleteMessageBatch. Its rate is the infrastructure limit on this
  * machine: what SQS + DynamoDB + one Node process can do at most.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ledgerKey } from '../../src/adapters/table-keys';
-import { announce, done, dynamo, settings, sqs } from './common';
+import { dynamo, runBareLoops, settings } from './common';
 
-const receivers = Number(process.env.BARE_RECEIVERS ?? 4);
-let stopping = false;
-const abort = new AbortController();
 
 async function record(m: Message): Promise<void> {
   const sourceId = m.Attributes?.MessageGroupId ?? '';
@@ -31,38 +28,4 @@ async function record(m: Message): Promise<void> {
   }
 }
 
-async function loop(): Promise<void> {
-  while (!stopping) {
-    let messages: Message[];
-    try {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: settings.queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 20,
-          VisibilityTimeout: 30,
-          MessageSystemAttributeNames: ['MessageGroupId'],
-          MessageAttributeNames: ['seq'],
-        }),
-        { abortSignal: abort.signal },
-      );
-      messages = out.Messages ?? [];
-    } catch {
-      if (stopping) return;
-      await new Promise((r) => setTimeout(r, 200));
-      continue;
-    }
-    if (messages.length === 0) continue;
-    await Promise.all(messages.map(record));
-    await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: settings.queueUrl, Entries: messages.map((m, i) => ({ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle ?? '' })) }),
-    );
-    done(messages.length);
-  }
-}
-
-for (let i = 0; i < receivers; i++) void loop();
-announce(() => {
-  stopping = true;
-  abort.abort();
-});
+runBareLoops(record, ['MessageGroupId']);

@@ -1,6 +1,6 @@
 import type { ConsumerOptions } from 'sqs-consumer';
 import { Agent } from 'node:http';
-import { SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message, type MessageSystemAttributeName } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
@@ -115,3 +115,47 @@ export const sqsConsumerOptions: Omit<ConsumerOptions, 'handleMessage' | 'handle
   messageAttributeNames: ['seq'],
   messageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount', 'SequenceNumber'],
 };
+
+/**
+ * The bare loops of baselines (a) and (a2): RECEIVERS loops of ReceiveMessage(10) → `record` for
+ * every message of the batch at once → DeleteMessageBatch. Only how a message is recorded differs.
+ */
+export function runBareLoops(record: (m: Message) => Promise<void>, systemAttributes: MessageSystemAttributeName[]): void {
+  const receivers = Number(process.env.BARE_RECEIVERS ?? 4);
+  let stopping = false;
+  const abort = new AbortController();
+  const loop = async (): Promise<void> => {
+    while (!stopping) {
+      let messages: Message[];
+      try {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: settings.queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 20,
+            VisibilityTimeout: 30,
+            MessageSystemAttributeNames: systemAttributes,
+            MessageAttributeNames: ['seq'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch {
+        if (stopping) return;
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await Promise.all(messages.map(record));
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: settings.queueUrl, Entries: messages.map((m, i) => ({ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle ?? '' })) }),
+      );
+      done(messages.length);
+    }
+  };
+  for (let i = 0; i < receivers; i++) void loop();
+  announce(() => {
+    stopping = true;
+    abort.abort();
+  });
+}
