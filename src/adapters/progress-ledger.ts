@@ -70,6 +70,8 @@ export function positionOf(item: Record<string, AttributeValue> | undefined): Le
   const sqsSeq = parseSqsSeqText(item.sqsSeq?.S);
   if (sqsSeq !== undefined) pos.sqsSeq = sqsSeq;
   if (item.sqsQueueId?.S !== undefined) pos.sqsQueueId = item.sqsQueueId.S;
+  const kind = item.sqsSeqKind?.S;
+  if (kind === 'sqs' || kind === 'producer') pos.sqsSeqKind = kind;
   return pos;
 }
 
@@ -93,7 +95,7 @@ export class DynamoLedger implements LedgerPort {
         TableName: this.table,
         Key: ledgerKey(sourceId),
         ConsistentRead: true,
-        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId',
+        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId, sqsSeqKind',
       }),
       this.callOptions,
     );
@@ -106,8 +108,9 @@ export class DynamoLedger implements LedgerPort {
       ':q': { S: seq.queueId },
       ':m': { S: messageId },
       ':now': { N: String(nowMs) },
+      ':k': { S: seq.kind },
     };
-    let set = 'sqsSeq = :s, sqsQueueId = :q, lastMessageId = :m, updatedAt = :now';
+    let set = 'sqsSeq = :s, sqsQueueId = :q, sqsSeqKind = :k, lastMessageId = :m, updatedAt = :now';
     let condition: string;
     if (seq.kind === 'producer') {
       values[':p'] = { N: seq.text };
