@@ -135,7 +135,7 @@ describe('fifo-relay status <sourceId>', () => {
     const ledger = new DynamoLedger(fx.dynamo, fx.table);
     await ledger.advance('newer', { kind: 'producer', value: 7n, text: '7', key: '7', sqs: 1n, queueId: 'q@1' }, 'm7', Date.now());
     const item = (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: ledgerKey('newer'), ConsistentRead: true }))).Item ?? {};
-    expect(Object.keys(item).sort()).toEqual(['lastMessageId', 'pk', 'producerSeq', 'sk', 'sqsQueueId', 'sqsSeq', 'updatedAt']);
+    expect(Object.keys(item).sort()).toEqual(['lastMessageId', 'pk', 'producerSeq', 'sk', 'sqsQueueId', 'sqsSeq', 'sqsSeqKind', 'updatedAt']);
     const story = await new SourceStatusReader(fx.dynamo, fx.table).describe('newer', thresholds, Date.now());
     expect(story?.source.condition).toBe('ok');
   });
