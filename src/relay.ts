@@ -130,6 +130,8 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     },
     { queue, ledger, app, parking, cutCalls: () => cutoff.cut() },
   );
+  // Replayed deliveries count wherever deliveries do (metrics, EMF): NoDeliveries must not fire during a replay.
+  const replayed: Array<() => void> = [() => metrics.delivered.inc({ path: 'replay' })];
   const replayer = new Replayer(
     {
       ...parking,
@@ -139,7 +141,10 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       onEvent: (e) => {
         if (e.kind === 'error') log.error({ event: 'replay_error', sourceId: e.sourceId, err: e.error }, 'replay step failed; will retry');
         else if (e.kind === 'failed') log.warn({ event: 'replay_delivery_failed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt, error: e.detail }, 'replayed delivery failed; will retry');
-        else if (e.kind === 'delivered') log.info({ event: 'replayed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt }, 'delivered from the journal');
+        else if (e.kind === 'delivered') {
+          for (const count of replayed) count();
+          log.info({ event: 'replayed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt }, 'delivered from the journal');
+        }
         else if (e.outcome === 'done') log.info({ event: 'replay_done', sourceId: e.sourceId }, 'replay finished; source active again');
       },
     },
@@ -155,7 +160,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   metrics.attach(worker);
   logWorkerEvents(worker, log);
   const stopEmf = config.emfNamespace
-    ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
+    ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`), onReplayed: (count) => replayed.push(count) })
     : () => undefined;
   const tableStatus = new TableStatusCache(new SourceStatusReader(dynamo, config.progressTable), {
     thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },

@@ -84,6 +84,10 @@ describe('park, replay and skip end to end (fauxqs + DynamoDB Local, two worker 
     for (let i = 1; i < got.length; i++) expect(got[i]!).toBeGreaterThanOrEqual(got[i - 1]!);
     expect(app.records.filter((r) => r.sourceId === 'P' && r.seq === '4').every((r) => r.key === 'P:4')).toBe(true);
     await waitFor('journal cleaned', async () => (await journal.count('P')) === 0);
+    // Replayed deliveries count in the delivery metric, under their own path.
+    let replayed = 0;
+    for (const r of relays) for (const v of (await r.metrics.delivered.get()).values) if (v.labels.path === 'replay') replayed += v.value;
+    expect(replayed).toBeGreaterThanOrEqual(5);
     const audit = await new DynamoAuditLog(fx.dynamo, fx.table).list('P');
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
       ['park', 'alice'],
