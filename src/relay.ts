@@ -137,7 +137,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
       ...parking,
       ledger,
       app,
-      listReplaying: async () => [...(await control.listInState('replaying')), ...(await control.listInState('closing'))],
+      listReplaying: async (o) => [...(await control.listInState('replaying')), ...(o?.closing === false ? [] : await control.listInState('closing'))],
       onEvent: (e) => {
         if (e.kind === 'error') log.error({ event: 'replay_error', sourceId: e.sourceId, err: e.error }, 'replay step failed; will retry');
         else if (e.kind === 'failed') log.warn({ event: 'replay_delivery_failed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt, error: e.detail }, 'replayed delivery failed; will retry');

@@ -16,8 +16,8 @@ export interface ReplayerDeps {
   ledger: LedgerPort;
   audit: AuditPort;
   app: AppPort;
-  /** Sources in state replaying or closing (from the state-by-since index). */
-  listReplaying(): Promise<string[]>;
+  /** Sources in state replaying, and closing too when asked (from the state-by-since index). */
+  listReplaying(opts?: { closing: boolean }): Promise<string[]>;
   now?: () => number;
   onEvent?: (e: ReplayEvent) => void;
 }
@@ -31,10 +31,15 @@ export type ReplayEvent =
 export interface ReplayerOptions {
   /** Identifies this task in the replay lease. */
   owner: string;
-  /** How long a lease keeps other tasks off a source; renewed before every entry. Must exceed the app timeout. */
+  /** How long a lease keeps other tasks off a source; renewed during a pass once a third of it is gone. At least three app timeouts. */
   leaseMs: number;
-  /** How often the loop looks for replaying sources. */
+  /** How often the loop looks for replaying sources while it finds some. */
   pollMs: number;
+  /**
+   * The longest wait between looks while it finds none (default 15 × pollMs): the wait doubles
+   * after each empty look, so an idle task costs about one index Query per idlePollMs.
+   */
+  idlePollMs?: number;
   /** Journal entries read per query. */
   batch: number;
   /** Longest wait before a failed replay is tried again. */
@@ -45,6 +50,7 @@ export interface ReplayerOptions {
 
 const ADVANCE_TRIES = 5;
 const DEFAULT_SLICE_MS = 60_000;
+const IDLE_POLL_FACTOR = 15;
 /** Delivered entries deleted per BatchWriteItem. */
 const DELETE_BATCH = 25;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,6 +69,8 @@ export class Replayer {
   private readonly lastFailure = new Map<string, { seq: string; detail: string }>();
   private renewedAt = 0;
   private rotation = 0;
+  /** Empty looks in a row. */
+  private idleLooks = 0;
   /** Journal header items read by all passes (figures for benchmarks). */
   itemsRead = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -79,8 +87,8 @@ export class Replayer {
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.pass().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
+      this.running = this.pass().then((found) => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.nextLookIn(found));
       });
     };
     this.timer = setTimeout(tick, 0);
@@ -93,19 +101,34 @@ export class Replayer {
     await this.running;
   }
 
-  /** One look for replaying sources; each is replayed to the end, or for its slice, or until it fails or is superseded. */
-  async pass(): Promise<void> {
+  /** The wait before the next look: pollMs while there is work, doubling up to idlePollMs while there is none. */
+  nextLookIn(found: number): number {
+    if (found > 0) {
+      this.idleLooks = 0;
+      return this.opts.pollMs;
+    }
+    this.idleLooks = Math.min(this.idleLooks + 1, 30);
+    return Math.min(this.opts.pollMs * 2 ** this.idleLooks, this.opts.idlePollMs ?? this.opts.pollMs * IDLE_POLL_FACTOR);
+  }
+
+  /**
+   * One look for replaying sources; each is replayed to the end, or for its slice, or until it
+   * fails or is superseded. Returns how many were listed. While idle, closing sources are listed
+   * every third look only: a source reaches closing only from replaying, under a replayer that
+   * keeps it listed, so only one whose replayer died (and whose lease ran out) waits for that look.
+   */
+  async pass(): Promise<number> {
     let ids: string[];
     try {
-      ids = await this.deps.listReplaying();
+      ids = await this.deps.listReplaying({ closing: this.idleLooks % 3 === 0 });
     } catch (err) {
       this.deps.onEvent?.({ kind: 'error', error: err as Error });
-      return;
+      return 1; // look again soon: the failure says nothing about whether there is work
     }
     // A different source goes first each pass, so no source waits behind the same long replays for ever.
     const from = ids.length > 0 ? this.rotation++ % ids.length : 0;
     for (const id of [...ids.slice(from), ...ids.slice(0, from)]) {
-      if (this.stopped) return;
+      if (this.stopped) return ids.length;
       const f = this.failures.get(id);
       if (f && f.retryAt > this.now()) continue;
       const outcome = await this.replay(id).catch((err: Error) => {
@@ -121,6 +144,7 @@ export class Replayer {
       } else this.failures.delete(id);
       this.deps.onEvent?.({ kind: 'finished', sourceId: id, outcome });
     }
+    return ids.length;
   }
 
   /** A replay that keeps failing says so on the source's item, for status (docs/table-layout.md). */

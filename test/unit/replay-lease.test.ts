@@ -61,3 +61,21 @@ describe('the replayer on in-memory ports: lease, slices, failure records', () =
     expect(table.replayFailures.get('A')).toEqual({ error: 'HTTP 502', seq: '1', attempts: 2 });
   });
 });
+
+describe('how often an idle replayer looks for work', () => {
+  it('waits longer after each empty look, up to idlePollMs, lists closing sources every third idle look, and is quick again once it finds work', async () => {
+    const looks: boolean[] = [];
+    let found: string[] = [];
+    const table = new MemorySourceTable();
+    const r = new Replayer(
+      { ...ports(table), ledger: table, app: new ScriptedApp(), listReplaying: async (o) => (looks.push(o?.closing ?? true), found) },
+      { owner: 'r1', leaseMs: 30_000, pollMs: 2_000, batch: 5, maxBackoffMs: 100 },
+    );
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) waits.push(r.nextLookIn(await r.pass()));
+    expect(waits).toEqual([4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000, 30_000]);
+    expect(looks).toEqual([true, false, false, true, false, false, true, false]);
+    found = ['gone']; // listed, but no longer replaying: still work seen
+    expect(r.nextLookIn(await r.pass())).toBe(2_000);
+  });
+});
