@@ -1,6 +1,7 @@
 /**
- * npx tsx bench/replay-idle.ts [--seconds S] — the DynamoDB requests an idle task makes (nothing
- * in the queue, nothing parked), by action, over S seconds (default 60), and how long an unpark
+ * npx tsx bench/replay-idle.ts [--seconds S] [--warmup S] — the DynamoDB requests an idle task
+ * makes (nothing in the queue, nothing parked), by action, over S seconds (default 60) after a
+ * warm-up (default 70 s), and how long an unpark
  * then waits for its replay to start. Starts its own emulators and one relay in process.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -16,10 +17,16 @@ import { awsEnv, emulators, freshQueueAndTable, harnessDynamo, harnessSqs } from
 
 const argv = process.argv.slice(2);
 let seconds = 60;
-if (argv.length === 2 && argv[0] === '--seconds' && /^\d+$/.test(argv[1] ?? '')) seconds = Number(argv[1]);
-else if (argv.length > 0) {
-  console.error('usage: npx tsx bench/replay-idle.ts [--seconds S]');
-  process.exit(2);
+// The idle cadence reaches its slowest after about a minute (4 + 8 + 16 + 30 s at the defaults).
+let warmup = 70;
+for (let i = 0; i < argv.length; i += 2) {
+  const value = argv[i + 1] ?? '';
+  if (argv[i] === '--seconds' && /^\d+$/.test(value)) seconds = Number(value);
+  else if (argv[i] === '--warmup' && /^\d+$/.test(value)) warmup = Number(value);
+  else {
+    console.error('usage: npx tsx bench/replay-idle.ts [--seconds S] [--warmup S]');
+    process.exit(2);
+  }
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +45,7 @@ async function main(): Promise<void> {
       return out;
     };
     // Let start-up reads and the first looks pass, then count a steady idle window.
-    await sleep(10_000);
+    await sleep(warmup * 1000);
     const before = await dynamoCalls();
     await sleep(seconds * 1000);
     const after = await dynamoCalls();
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
       }
       await sleep(250);
     }
-    console.log(JSON.stringify({ idleSeconds: seconds, replayPollMs: config.replayPollMs, statusRefreshSeconds: config.statusRefreshSeconds, dynamodbCalls: delta, dynamodbRequestsPerSecond: +(total / seconds).toFixed(3), unparkToReplayStartMs: startedAfterMs }, null, 2));
+    console.log(JSON.stringify({ warmupSeconds: warmup, idleSeconds: seconds, replayPollMs: config.replayPollMs, statusRefreshSeconds: config.statusRefreshSeconds, dynamodbCalls: delta, dynamodbRequestsPerSecond: +(total / seconds).toFixed(3), unparkToReplayStartMs: startedAfterMs }, null, 2));
   } finally {
     await relay.stop(1000);
     sqs.destroy();
