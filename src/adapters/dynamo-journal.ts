@@ -2,7 +2,6 @@ import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
