@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
-import { STATE_INDEX_NAME, STUCK_INDEX_NAME } from './progress-table-stack';
+import { INDEX_NAMES } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
 import { relayVpc, workerSecurityGroup } from './relay-network';
 import { RelayQueue } from './relay-queue';
@@ -34,8 +34,7 @@ export class RelayServiceStack extends Stack {
     this.permissions = new WorkerPermissions(this, 'Permissions', {
       queueArn: queue.queueArn,
       tableArn,
-      indexArn: `${tableArn}/index/${STUCK_INDEX_NAME}`,
-      stateIndexArn: `${tableArn}/index/${STATE_INDEX_NAME}`,
+      indexArns: INDEX_NAMES.map((name) => `${tableArn}/index/${name}`),
     });
 
     const vpc = relayVpc(this, {

@@ -95,6 +95,11 @@ describe('docker-compose.yml', () => {
     expect(workerEnv.PROGRESS_TABLE).toBe(lsEnv.FIFO_RELAY_TABLE);
     expect(lsEnv.AWS_DEFAULT_REGION).toBe(workerEnv.AWS_REGION);
     expect(ls.volumes).toContain('./deploy/localstack/init-aws.sh:/etc/localstack/init/ready.d/init-aws.sh:ro');
+    // The table's definition, mounted where the hook reads it unless FIFO_RELAY_TABLE_JSON says otherwise.
+    const hookDefault = /table_json="\$\{FIFO_RELAY_TABLE_JSON:-([^}]+)\}"/.exec(read('deploy/localstack/init-aws.sh'))?.[1];
+    expect(hookDefault).toBeDefined();
+    expect(lsEnv.FIFO_RELAY_TABLE_JSON).toBeUndefined();
+    expect(ls.volumes).toContain(`./deploy/localstack/progress-table.json:${hookDefault}:ro`);
     expect(ls.healthcheck?.test.join(' ')).toContain('/_localstack/init/ready');
   });
 
