@@ -85,6 +85,15 @@ export class RelayServiceStack extends Stack {
       alarmTopicArn: s.alarmTopicArn ? forRegion(s.alarmTopicArn, region) : undefined,
     });
 
+    if (s.deploymentAlarms) {
+      // A new task definition that cannot deliver (a bad header, a wrong URL) is rolled back by
+      // ECS. TooFewTasks stays out: it fires once on every new stack before Container Insights
+      // reports, and the circuit breaker already covers tasks that fail to start.
+      this.relayService.service.enableDeploymentAlarms([this.alarms.stuckSources.alarmName, this.alarms.noDeliveries.alarmName], {
+        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+      });
+    }
+
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.relayService.service.serviceName });

@@ -58,10 +58,11 @@ export class WorkerPermissions extends Construct {
       }),
       description: 'fifo-relay worker: consume its FIFO queue and advance its progress ledger',
     });
-    // ECS documents the SourceArn condition for task roles; for the execution role the account
-    // condition alone is used, since a wrong condition there fails every task start.
+    // ECS documents the aws:SourceAccount / aws:SourceArn conditions for task roles only; the
+    // execution role keeps the plain trust ECS documents for it, since a condition ECS does not
+    // send there would fail every task start.
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', { conditions: fromThisAccount }),
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'fifo-relay task start: image pull, log stream, auth secret',
     });
     this.taskRole.addToPrincipalPolicy(
