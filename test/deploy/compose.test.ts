@@ -135,6 +135,11 @@ describe('docker-compose.yml', () => {
     expect(demo.image).toBe(worker.image);
   });
 
+  it('runs an init in front of the worker and the demo app, as the ECS task does', () => {
+    expect((worker as { init?: boolean }).init).toBe(true);
+    expect((service('demo-app') as { init?: boolean }).init).toBe(true);
+  });
+
   it('gives the worker longer than its shutdown grace before docker stop kills it', () => {
     const grace = Number(workerEnv.SHUTDOWN_GRACE_SECONDS ?? configDefault('SHUTDOWN_GRACE_SECONDS'));
     expect(seconds(worker.stop_grace_period ?? '10s')).toBeGreaterThan(grace);
