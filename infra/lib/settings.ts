@@ -185,7 +185,8 @@ export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = proces
     memoryMiB,
     vpcId,
     alarmTopicArn: checkRegionalArn('alarmTopicArn', str(get, 'alarmTopicArn'), regions),
-    deploymentAlarms: get('deploymentAlarms') === undefined || get('deploymentAlarms') === '' ? true : bool(get, 'deploymentAlarms'),
+    // ECS in the China regions refuses alarm-based rollback ("not supported").
+    deploymentAlarms: get('deploymentAlarms') === undefined || get('deploymentAlarms') === '' ? !regions.some((r) => r.startsWith('cn-')) : bool(get, 'deploymentAlarms'),
     oldestMessageAlarmSeconds: int(get, 'oldestMessageAlarmSeconds', 900, 60, 1209600),
     stuckSourceAlarmSeconds: int(get, 'stuckSourceAlarmSeconds', 900, 60, 1209600),
     noDeliveryAlarmMinutes: int(get, 'noDeliveryAlarmMinutes', 15, 5, 1440),
