@@ -32,8 +32,11 @@ export interface ProgressTableStackProps extends StackProps {
 }
 
 /**
- * The progress ledger, one global table for every region's worker service. It has no TTL and
- * the worker uses no transactions, so it can later move to multi-region strong consistency.
+ * The progress ledger, one global table for every region's worker service, in the default
+ * eventual-consistency mode (MREC). The worker uses no TTL and no transactions, which strong
+ * consistency (MRSC) forbids, but MRSC is chosen when a table is created, on an empty table,
+ * and TableV2 sets it only at creation (multiRegionConsistency, witnessRegion): moving means a
+ * new table under another name, its data copied or the services drained and restarted on it.
  */
 export class ProgressTableStack extends Stack {
   readonly table: dynamodb.TableV2;
