@@ -29,6 +29,7 @@ export function checkWorkerConfig(environment: Record<string, string>): void {
     throw new Error(
       `context workerEnv: the worker would refuse to start with this task definition's environment (every task would exit 1):\n` +
         err.problems.map((p) => `  - ${p}`).join('\n'),
+      { cause: err },
     );
   }
 }
