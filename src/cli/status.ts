@@ -94,7 +94,7 @@ export function formatList(list: SourceList, thresholds: StuckThresholds, now: n
     r.head ? String(r.head.attempt) : '-',
     r.head?.seq || '-',
     r.head?.lastStatus !== undefined ? String(r.head.lastStatus) : '-',
-    r.retentionLeftMs !== undefined ? humanDuration(r.retentionLeftMs) : '-',
+    r.retentionLeftMs !== undefined ? humanDuration(r.retentionLeftMs) : r.headJournaled === true ? 'journaled' : '-',
     oneLine(r.state === 'active' ? (r.head?.lastError ?? '') : `${r.stateReason ?? ''}${r.stateActor ? ` (${r.stateActor})` : ''}`, 80),
   ]);
   return [...table(['SOURCE', 'CONDITION', 'FOR', 'ATTEMPT', 'HEAD SEQ', 'HTTP', 'RETENTION LEFT', 'LAST ERROR / REASON'], rows), '', summary];
@@ -117,9 +117,11 @@ export function formatStory(story: SourceStory, now: number): string[] {
         `${h.lastStatus !== undefined ? `, last HTTP ${h.lastStatus}` : ''}, next attempt ${h.nextAttemptAt > now ? `in ${humanDuration(h.nextAttemptAt - now)}` : 'due'}`,
     );
     lines.push(`           last error: ${oneLine(h.lastError, 300)}`);
-    if (h.retentionDeadlineAt !== undefined) {
+    if (s.headJournaled === true) lines.push(`retention  head seq ${h.seq} is journaled: SQS retention no longer applies to it`);
+    else if (h.retentionDeadlineAt !== undefined) {
       const left = h.retentionDeadlineAt - now;
-      lines.push(`retention  ${left > 0 ? `SQS deletes the head in ${humanDuration(left)}` : `past SQS retention by ${humanDuration(-left)}`} (at ${iso(h.retentionDeadlineAt)})${s.state !== 'active' ? ' unless journaled' : ''}`);
+      const when = `${left > 0 ? `SQS deletes the head in ${humanDuration(left)}` : `past SQS retention by ${humanDuration(-left)}`} (at ${iso(h.retentionDeadlineAt)})`;
+      lines.push(s.state === 'active' ? `retention  ${when}` : `retention  not journaled yet: ${when}; the task holding it journals it at its next attempt`);
     }
   } else lines.push('head       not failing');
   const j = story.journal;

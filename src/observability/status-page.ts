@@ -58,7 +58,11 @@ const sha = (text: string) => `'sha256-${createHash('sha256').update(text).diges
 export const STATUS_PAGE_CSP = `default-src 'none'; style-src ${sha(STYLE)}; script-src ${sha(script)}; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 function retentionCell(r: SourceSummary, retentionSeconds: number): string {
-  if (r.retentionLeftMs === undefined) return r.state === 'active' ? '<span class="muted">unknown</span>' : '<span class="muted">journaled</span>';
+  if (r.retentionLeftMs === undefined) {
+    // "journaled" only when the journal was seen to hold this very head: anything else is not safe yet.
+    if (r.headJournaled === true) return '<span class="muted">journaled</span>';
+    return r.head || r.state === 'active' ? '<span class="muted">unknown</span>' : '<span class="muted">no failing head</span>';
+  }
   const share = r.retentionLeftMs / (retentionSeconds * 1000);
   const cls = r.retentionLeftMs <= 3_600_000 || share < 0.1 ? 'left-critical' : share < 0.25 ? 'left-warn' : '';
   const text = r.retentionLeftMs <= 0 ? `past by ${humanDuration(-r.retentionLeftMs)}` : humanDuration(r.retentionLeftMs);

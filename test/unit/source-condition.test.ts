@@ -17,7 +17,9 @@ describe('source condition', () => {
     expect(summarize(failing('a', 4, 1000), t, now).condition).toBe('retrying');
     const parked = summarize({ ...failing('a', 9, 1000, 5), state: 'parked' }, t, now);
     expect(parked).toMatchObject({ condition: 'parked' });
-    expect(parked.retentionLeftMs).toBeUndefined();
+    // Parked is not safe by itself: the head still counts against SQS retention until the journal holds it.
+    expect(parked.retentionLeftMs).toBe(5);
+    expect(summarize({ ...failing('a', 9, 1000, 5), state: 'parked', headJournaled: true }, t, now).retentionLeftMs).toBeUndefined();
     expect(summarize({ sourceId: 'x', state: 'active' }, t, now).condition).toBe('ok');
   });
 
