@@ -23,6 +23,8 @@ export interface FailingHead {
   sentAt?: number;
   /** When SQS deletes the head if it is still there. */
   retentionDeadlineAt?: number;
+  /** The task that recorded the last failure, while it held the head. */
+  heldBy?: string;
 }
 
 export interface SourceRecord {
@@ -117,4 +119,9 @@ export function humanDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 86_400 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86_400).toFixed(1)}d`;
   return neg ? `-${text}` : text;
+}
+
+/** The one wording of "no such source", for the page, `status`, `show` and every operator action. */
+export function unknownSource(sourceId: string): string {
+  return `unknown source "${sourceId}": the progress table holds nothing for it`;
 }
