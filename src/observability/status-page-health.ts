@@ -2,6 +2,8 @@ import { humanDuration } from '../core/source-condition';
 import { card, escapeHtml, sourceHref } from './status-html';
 import type { StatusView } from './status-view';
 
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 /**
  * The top of the list view: one app-level condition when the app fails everywhere (so nobody
  * parks healthy sources one by one), the queue's depth, and every task's breaker.
@@ -10,7 +12,7 @@ export function renderHealth(v: StatusView): string {
   const h = v.health;
   const banner =
     h.app.state === 'down'
-      ? `<div class="banner app-down" id="app-condition" role="alert"><strong>The app looks down.</strong> ${escapeHtml(h.app.summary?.replace(/^the app looks down — /, '') ?? '')}</div>`
+      ? `<div class="banner app-down" id="app-condition" role="alert"><strong>The app looks down.</strong> ${escapeHtml(capitalize(h.app.summary?.replace(/^the app looks down — /, '') ?? ''))}</div>`
       : '';
   const q = h.queue;
   const oldest = h.oldestFailingHead;
@@ -18,7 +20,7 @@ export function renderHealth(v: StatusView): string {
   const cards =
     `<div class="cards" id="queue">` +
     (q ? `${card('visible', q.visible, 'messages waiting')}${card('inflight', q.inFlight, 'in flight')}${card('delayed', q.delayed, 'delayed')}` : card('queue', '?', 'queue depth unknown')) +
-    card('oldest', oldest ? humanDuration(oldest.ageMs) : '–', 'oldest failing head') +
+    card('oldest', oldest ? humanDuration(oldest.ageMs) : '–', 'age of oldest failing head') +
     card(holding > 0 ? 'stuck breakers' : 'breakers', `${holding}/${h.app.breakers.tasks}`, 'breakers open') +
     `</div>`;
   const note =

@@ -26,6 +26,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}td.err{max-width:420px
 .left-critical{color:#fff;background:#b42318;border-radius:4px;padding:1px 6px;font-weight:700}.left-warn{color:var(--amber);font-weight:600}
 .banner{margin-top:16px;padding:10px 14px;border-radius:8px;background:#4a1d1f;color:#ffd7d5}.banner strong{color:#fff}.ok{color:var(--green)}
 .app-down{border:1px solid var(--red);font-size:15px}
+.srcid{font:600 18px/1.3 ui-monospace,monospace;margin:0 0 12px;overflow-wrap:anywhere}
 dl.facts{display:grid;grid-template-columns:200px 1fr;gap:6px 16px;margin:0;background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .cmds{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:8px 14px}

@@ -100,8 +100,8 @@ export function renderSourcePage(v: SourceView): string {
     .map((c) => `<div class="cmd"><span class="what">${escapeHtml(c.what)}</span><code>${escapeHtml(c.cmd)}</code><button class="copy" type="button">copy</button></div>`)
     .join('');
   const content =
-    `<main id="content"><h2><a href="?">← all sources</a> · source</h2><p class="src" id="source-id"><code>${escapeHtml(v.sourceId)}</code></p>${body}` +
+    `<main id="content"><h2><a href="?">← all sources</a></h2><p class="srcid" id="source-id">${escapeHtml(v.sourceId)}</p>${body}` +
     `<h2>Commands</h2><div class="cmds" id="commands">${cmds}</div>` +
-    `<p class="muted">Shown as of the table read ${escapeHtml(iso(v.generatedAt))}. Replace REASON: it goes into the audit trail.</p></main>`;
+    `<p class="muted">Read from the table at ${escapeHtml(iso(v.generatedAt))} (at most one read per refresh interval). Replace REASON: it goes into the audit trail. Message bodies are never shown here: <code>fifo-relay show --body</code> prints them.</p></main>`;
   return pageShell(sourceTitle(v), content);
 }
