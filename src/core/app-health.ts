@@ -40,7 +40,8 @@ export const APP_DOWN_MIN_SOURCES = 3;
 /** Share of the failing sources that must fail the same app-wide way. */
 export const APP_DOWN_SHARE = 0.8;
 
-const APP_WIDE: ReadonlySet<FailureKind> = new Set(['network', 'timeout', 'server', 'throttled']);
+// 429 is the app asking to slow down, which the flow gate already does: not "down".
+const APP_WIDE: ReadonlySet<FailureKind> = new Set(['network', 'timeout', 'server']);
 
 export function failureKind(lastError: string, lastStatus: number | undefined): FailureKind {
   if (lastStatus !== undefined) {

@@ -13,6 +13,7 @@ let fx: Fixture;
 let relay: RunningRelay;
 let base: string;
 let browser: Browser | undefined;
+let stopped = false;
 const SOURCES = ['acct-1', 'acct-2', 'acct-3', 'acct-4', 'acct-5', 'acct-6'];
 
 /** A port nothing listens on: every call to it is ECONNREFUSED. */
@@ -33,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   browser?.kill();
-  await relay?.stop(1000);
+  if (!stopped) await relay?.stop(1000);
   fx?.close();
 });
 
@@ -59,9 +60,9 @@ describe('an unreachable app is one app-level signal', () => {
     const out = { text: '', write(c: string) { this.text += c; } };
     const code = await runStatus({ table: fx.table, region: process.env.AWS_REGION ?? '', json: false, limit: 50, thresholds: { attempts: 2, afterMs: 900_000 } }, out, out, new SourceStatusReader(fx.dynamo, fx.table), new DynamoTaskHealth(fx.dynamo, fx.table));
     expect(code).toBe(0);
-    const lines = out.text.split('\n');
-    expect(lines[0]).toMatch(/^APP DOWN: cannot reach the app: \d+ of \d+ failing sources fail this way; circuit breaker open on [01] of 1 task\(s\)\. Fix the app: these sources resume by themselves once it answers; parking them does not help$/);
-    expect(lines[2]).toMatch(/^SOURCE\s+CONDITION/);
+    const printed = out.text.split('\n');
+    expect(printed[0]).toMatch(/^APP DOWN: cannot reach the app: \d+ of \d+ failing sources fail this way; circuit breaker open on [01] of 1 task\(s\)\. Fix the app: these sources resume by themselves once it answers; parking them does not help$/);
+    expect(printed[2]).toMatch(/^SOURCE\s+CONDITION/);
 
     browser = await Browser.launch();
     await browser.goto(`${base}/status.html`);
@@ -70,5 +71,12 @@ describe('an unreachable app is one app-level signal', () => {
     await browser.screenshot(process.env.STATUS_APP_DOWN_SCREENSHOT ?? join(tmpdir(), 'fifo-relay-status-app-down.png'));
     expect(await browser.close()).toEqual([]);
     browser = undefined;
+
+    // The task's own line in the table, as the other tasks and the CLI read it; removed when it stops.
+    const lines = await new DynamoTaskHealth(fx.dynamo, fx.table).list();
+    expect(lines).toEqual([expect.objectContaining({ taskId: v.health.tasks[0]?.taskId, stopping: false })]);
+    stopped = true;
+    await relay.stop(1000);
+    expect(await new DynamoTaskHealth(fx.dynamo, fx.table).list()).toEqual([]);
   }, 120_000);
 });

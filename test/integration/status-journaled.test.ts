@@ -37,6 +37,7 @@ function page(list: Awaited<ReturnType<SourceStatusReader['list']>>): string {
     task: { inFlightSources: 0, heldMessages: 0, retryingSources: 0, stopping: false, breaker: 'closed', retrying: [] },
     flow: { state: 'closed' },
     throughput: { perSecond10s: 0, perSecond60s: 0, deliveredSinceStart: 0 },
+    health: { app: { state: 'ok', failingSources: 0, breakers: { closed: 0, holding: 0, ramping: 0, tasks: 0 } }, tasks: [] },
     table: { readAt: Date.now(), ageMs: 0, thresholds, counts: list.counts, truncated: false, sources: list.sources },
     retentionSeconds: RETENTION_S,
   } as unknown as StatusView;

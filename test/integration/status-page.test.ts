@@ -109,7 +109,7 @@ describe('the status page in a real browser', () => {
     expect(await browser.eval<boolean>('window.__sameDocument === true')).toBe(true);
     await browser.waitFor(`[...document.querySelectorAll('#commands code')].some((c) => c.textContent.startsWith('fifo-relay unpark'))`, 20_000);
     expect(await commands()).toEqual(expect.arrayContaining([`fifo-relay unpark '${STUCK}' --dry-run`, `fifo-relay unpark '${STUCK}' --reason 'REASON'`]));
-    expect(await browser.eval<string>(`document.querySelector('#audit tbody tr').textContent`)).toContain('test-operator');
+    await browser.waitFor(`document.querySelector('#audit tbody tr')?.textContent.includes('test-operator') === true`, 20_000);
     await browser.goto(`${base}/status.html`);
 
     await browser.waitFor(`${rowCondition(STUCK)} === 'parked'`, 30_000);

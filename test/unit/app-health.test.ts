@@ -42,6 +42,8 @@ describe('the app condition across sources and tasks', () => {
     // Mixed failures below the share: ok.
     const mixed = [failing('a', 'ECONNREFUSED'), failing('b', 'ECONNREFUSED'), failing('c', 'HTTP 422', 422), failing('d', 'HTTP 400', 400)];
     expect(judgeApp(mixed, [], now, 45_000).state).toBe('ok');
+    // Throttling (429) is backpressure the flow gate handles, not an outage.
+    expect(judgeApp(['a', 'b', 'c'].map((id) => failing(id, 'HTTP 429', 429)), [], now, 45_000).state).toBe('ok');
     // A recovering (ramping) breaker does not say down.
     expect(judgeApp([], [task('t1', 'ramping')], now, 45_000).state).toBe('ok');
   });
