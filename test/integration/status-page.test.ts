@@ -126,6 +126,13 @@ describe('the status page in a real browser', () => {
     const html = await fetch(`${base}/status`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(html.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; script-src 'sha256-[^']+'; connect-src 'self'/);
+    // An unknown source's drill-down: 404, worded as everywhere else.
+    const unknown = await fetch(`${base}/status.html?source=${encodeURIComponent('no such')}`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('unknown source &#34;no such&#34;: the progress table holds nothing for it');
+    const unknownJson = await fetch(`${base}/status?source=nope`, { headers: { accept: 'application/json' } });
+    expect(unknownJson.status).toBe(404);
+    expect(((await unknownJson.json()) as { sourceId: string; story?: unknown }).story).toBeUndefined();
     const post = await fetch(`${base}/status.html`, { method: 'POST' });
     expect(post.status).toBe(405);
   });
