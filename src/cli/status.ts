@@ -127,6 +127,7 @@ export function formatStory(story: SourceStory, now: number): string[] {
         `${h.lastStatus !== undefined ? `, last HTTP ${h.lastStatus}` : ''}, next attempt ${h.nextAttemptAt > now ? `in ${humanDuration(h.nextAttemptAt - now)}` : 'due'}`,
     );
     lines.push(`           last error: ${oneLine(h.lastError, 300)}`);
+    if (h.heldBy !== undefined) lines.push(`           held by ${oneLine(h.heldBy, 120)} (the task that recorded the last failure)`);
     if (s.headJournaled === true) lines.push(`retention  head seq ${h.seq} is journaled: SQS retention no longer applies to it`);
     else if (h.retentionDeadlineAt !== undefined) {
       const left = h.retentionDeadlineAt - now;
