@@ -83,6 +83,8 @@ export class DynamoLedger implements LedgerPort {
     private readonly table: string,
     /** Aborts calls still running at shutdown's hard deadline. */
     private readonly cutoff?: CallCutoff,
+    /** This task's id, written with each failure: the operator sees which task holds the head. */
+    private readonly heldBy?: string,
   ) {}
 
   private get callOptions(): { abortSignal?: AbortSignal } {
@@ -186,6 +188,10 @@ export class DynamoLedger implements LedgerPort {
     };
     const set = ['stuck = :flag', 'stuckSince = if_not_exists(stuckSince, :at)', 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
     const remove: string[] = [];
+    if (this.heldBy !== undefined) {
+      values[':heldBy'] = { S: this.heldBy };
+      set.push('heldBy = :heldBy');
+    }
     // An attribute this failure does not know is removed, so it never shows a previous head's value.
     const optional: Array<[string, number | undefined]> = [
       ['lastStatus', f.lastStatus],

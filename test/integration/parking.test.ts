@@ -51,7 +51,7 @@ describe('park, replay and skip end to end (fauxqs + DynamoDB Local, two worker 
     expect(park).toMatchObject({ code: 0, stdout: expect.stringContaining('parked P') });
     const again = await cli(['park', 'P', '--reason', 'twice']);
     expect(again.code).toBe(1);
-    expect(again.stderr.trim().split('\n')).toEqual(['fifo-relay: refused: source "P" is already parked']);
+    expect(again.stderr.trim().split('\n')).toEqual(['fifo-relay park: refused: source "P" is already parked']);
     expect((await cli(['park', 'nobody', '--reason', 'x'])).code).toBe(1);
 
     // Messages that arrive while parked go to the journal too, and only then leave SQS.

@@ -128,7 +128,7 @@ describe('fifo-relay status <sourceId>', () => {
 
   it('refuses an unknown source with one line and exit code 1', async () => {
     const r = await status({ sourceId: 'no-such-source' });
-    expect(r).toEqual({ code: 1, out: '', err: `fifo-relay status: unknown source "no-such-source": the table ${fx.table} holds nothing for it\n` });
+    expect(r).toEqual({ code: 1, out: '', err: `fifo-relay status: unknown source "no-such-source": the progress table holds nothing for it (table ${fx.table})\n` });
   });
 
   it('the success write removes every failing-head field, the new ones included', async () => {
