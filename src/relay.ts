@@ -160,7 +160,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const tableStatus = new TableStatusCache(new SourceStatusReader(dynamo, config.progressTable), {
     thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },
     refreshMs: config.statusRefreshSeconds * 1000,
-    onError: () => metrics.errors.inc({ operation: 'status-read' }),
+    onError: () => metrics.countError('status-read'),
   });
   registerTableGauges(metrics.registry, tableStatus, facts.retentionSeconds);
   const status = new StatusService(worker, tableStatus, facts.retentionSeconds);
