@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { HttpApp } from '../../src/adapters/http-app';
 import { parseMessage, type RelayMessage } from '../../src/core/message';
 import { Replayer } from '../../src/worker/replayer';
@@ -46,7 +46,10 @@ describe('delivery spans through @opentelemetry/api', () => {
     await new Promise((r) => app.server.close(r));
     exporter.reset();
   });
-  const one = (): ReadableSpan => {
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  /** The one span the attempt ended (the processor may hand it to the exporter a tick later). */
+  const one = async (): Promise<ReadableSpan> => {
+    await provider.forceFlush();
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(1);
     return spans[0]!;
@@ -60,12 +63,16 @@ describe('delivery spans through @opentelemetry/api', () => {
     expect(app.seen[0]).toMatchObject({ traceparent: TP, tracestate: 'congo=t61rcWkgMzE' });
   });
 
-  it('with an SDK: one span per attempt, child of the message traceparent, with source, seq, attempt, message id and outcome', async () => {
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  describe('with an SDK registered', () => {
+  beforeAll(() => {
+    expect(trace.setGlobalTracerProvider(provider)).toBe(true);
+  });
+
+  it('one span per attempt, child of the message traceparent, with source, seq, attempt, message id and outcome', async () => {
     app = await startApp([503, 200]);
     http = new HttpApp({ targetUrl: app.url, timeoutMs: 5000 });
     expect(await http.deliver(message(7), 1, signal)).toMatchObject({ kind: 'http-error', status: 503 });
-    const failed = one();
+    const failed = await one();
     expect(failed.spanContext().traceId).toBe(TRACE_ID);
     expect(failed.parentSpanContext?.spanId).toBe(PARENT_ID);
     expect(failed.kind).toBe(SpanKind.CLIENT);
@@ -85,7 +92,7 @@ describe('delivery spans through @opentelemetry/api', () => {
 
     exporter.reset();
     expect(await http.deliver(message(7), 2, signal)).toMatchObject({ kind: 'success' });
-    const ok = one();
+    const ok = await one();
     expect(ok.attributes).toMatchObject({ 'fifo_relay.attempt': 2, 'fifo_relay.outcome': 'success', 'http.response.status_code': 200 });
     expect(ok.attributes['error.type']).toBeUndefined();
     expect(ok.status.code).toBe(SpanStatusCode.UNSET);
@@ -100,7 +107,7 @@ describe('delivery spans through @opentelemetry/api', () => {
     app = await startApp([]);
     http = new HttpApp({ targetUrl: closed, timeoutMs: 5000 });
     expect(await http.deliver(message(3, {}), 1, signal)).toMatchObject({ kind: 'network-error' });
-    const span = one();
+    const span = await one();
     expect(span.parentSpanContext).toBeUndefined();
     expect(span.attributes).toMatchObject({ 'fifo_relay.outcome': 'network-error', 'error.type': 'network-error' });
     expect(span.attributes['http.response.status_code']).toBeUndefined();
@@ -123,9 +130,10 @@ describe('delivery spans through @opentelemetry/api', () => {
       { owner: 'r1', leaseMs: 30_000, pollMs: 10, batch: 5, maxBackoffMs: 100 },
     );
     expect(await replayer.replay('src-1')).toBe('done');
-    const span = one();
+    const span = await one();
     expect(span.parentSpanContext?.spanId).toBe(PARENT_ID);
     expect(span.attributes).toMatchObject({ 'fifo_relay.source_id': 'src-1', 'fifo_relay.seq': '1', 'messaging.message.id': 'm-1', 'fifo_relay.outcome': 'success' });
     expect(app.seen[0]?.traceparent).toBe(`00-${TRACE_ID}-${span.spanContext().spanId}-01`);
+  });
   });
 });
