@@ -1,6 +1,6 @@
 /**
  * What the metrics cost per message and per scrape, before and after, in one run:
- *   npx tsx bench/metrics-micro.ts [--ref main] [--ops 200000]
+ *   npx tsx bench/metrics-micro.ts [--ref main] [--ops 100000] [--rounds 5]
  * "before" is src/observability/metrics.ts as it is at the git ref (copied to bench/.tmp), "after"
  * is the working tree's. Both are driven by the same stand-in worker, so only the metrics differ.
  */
@@ -22,9 +22,10 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 };
 const ref = arg('ref', 'main');
-const ops = Number(arg('ops', '200000'));
-if (!Number.isInteger(ops) || ops <= 0) {
-  process.stderr.write('usage: tsx bench/metrics-micro.ts [--ref <git ref>] [--ops <positive integer>]\n');
+const ops = Number(arg('ops', '100000'));
+const rounds = Number(arg('rounds', '5'));
+if (!Number.isInteger(ops) || ops <= 0 || !Number.isInteger(rounds) || rounds <= 0) {
+  process.stderr.write('usage: tsx bench/metrics-micro.ts [--ref <git ref>] [--ops <positive integer>] [--rounds <positive integer>]\n');
   process.exit(2);
 }
 
@@ -49,7 +50,7 @@ function standInWorker(): EventEmitter & Record<string, unknown> {
 
 const message = { sourceId: 's-1', messageId: 'm-1', seq: { text: '1' } };
 
-function time(label: string, n: number, fn: (i: number) => void): number {
+function time(n: number, fn: (i: number) => void): number {
   for (let i = 0; i < Math.min(n, 20_000); i++) fn(i); // warm-up
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) fn(i);
@@ -68,32 +69,41 @@ async function measure(M: MetricsClass) {
   const m = new M({ defaultMetrics: false });
   const w = standInWorker();
   m.attach(w);
-  const delivered = time('delivered', ops, (i) => w.emit('delivered', { message, attempt: 1, status: 200, durationMs: i % 50, ledger: 'advanced' }));
-  const failed = time('failed', ops, (i) =>
+  const delivered = time(ops, (i) => w.emit('delivered', { message, attempt: 1, status: 200, durationMs: i % 50, ledger: 'advanced' }));
+  const failed = time(ops, (i) =>
     w.emit('deliveryFailed', { message, attempt: 2, outcome: { kind: 'http-error', status: 503, durationMs: i % 50, detail: 'HTTP 503' }, backoffSeconds: 1, released: 0, held: false }),
   );
-  const aws = time('aws', ops, (i) => m.observeAws('sqs', 'DeleteMessageBatchCommand', 'ok', { durationMs: i % 20, items: 8 }));
-  const scrape = await timeAsync(2000, () => m.registry.metrics());
+  const aws = time(ops, (i) => m.observeAws('sqs', 'DeleteMessageBatchCommand', 'ok', { durationMs: i % 20, items: 8 }));
+  const scrape = await timeAsync(500, () => m.registry.metrics());
+  const lines = (await m.registry.metrics()).split('\n').filter((l) => l && !l.startsWith('#')).length;
   const withDefaults = new M({ defaultMetrics: true });
   withDefaults.attach(standInWorker());
-  const scrapeDefaults = await timeAsync(500, () => withDefaults.registry.metrics());
-  return { delivered, failed, aws, scrape, scrapeDefaults };
+  const scrapeDefaults = await timeAsync(200, () => withDefaults.registry.metrics());
+  return { delivered, failed, aws, scrape, scrapeDefaults, lines };
 }
 
 async function main(): Promise<void> {
   const After = Metrics as unknown as MetricsClass;
   const Before = await loadBefore();
-  // Alternate the two twice so neither profits alone from a warmer JIT.
-  const rounds = [await measure(Before), await measure(After), await measure(Before), await measure(After)];
-  const best = (k: keyof (typeof rounds)[0], side: 0 | 1) => Math.min(rounds[side]![k], rounds[side + 2]![k]);
-  const rows: [string, keyof (typeof rounds)[0]][] = [
+  // Alternate the two so neither profits alone from a warmer JIT; the best of the rounds is the
+  // figure least disturbed by other work on the machine.
+  const before: Awaited<ReturnType<typeof measure>>[] = [];
+  const after: Awaited<ReturnType<typeof measure>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    before.push(await measure(Before));
+    after.push(await measure(After));
+  }
+  type Figure = Exclude<keyof (typeof before)[0], 'lines'>;
+  const best = (k: Figure, side: 0 | 1) => Math.min(...(side === 0 ? before : after).map((x) => x[k]));
+  const rows: [string, Figure][] = [
     ['delivered event (counter ×2, histogram)', 'delivered'],
     ['deliveryFailed event (counter, histogram)', 'failed'],
     ['AWS call observed (counter, histogram ×2)', 'aws'],
     ['scrape, worker families only', 'scrape'],
     ['scrape, with default process metrics', 'scrapeDefaults'],
   ];
-  process.stdout.write(`metrics cost, ns/op (best of 2 rounds; ${ops} ops per event row; before = ${ref})\n`);
+  process.stdout.write(`series lines a scrape exports after these events: before ${before[0]!.lines}, after ${after[0]!.lines}\n`);
+  process.stdout.write(`metrics cost, ns/op (best of ${rounds} rounds; ${ops} ops per event row; before = ${ref})\n`);
   for (const [label, k] of rows) {
     const b = best(k, 0);
     const a = best(k, 1);

@@ -19,6 +19,10 @@ import {
 
 type Service = 'sqs' | 'dynamodb';
 type Outcome = DeliveryOutcome['kind'];
+interface AwsSeries {
+  calls: Record<AwsOutcome, Tally>;
+  labels: { service: Service; action: string };
+}
 
 /** The SDK names commands `ReceiveMessageCommand`; CloudWatch, IAM and the AWS docs say `ReceiveMessage`. */
 const apiName = (commandName: string) => (commandName.endsWith('Command') ? commandName.slice(0, -'Command'.length) : commandName);
@@ -88,7 +92,8 @@ export class Metrics {
   private readonly transitions = this.transitionsFamily.bindEach('to', BREAKER_STATES);
   /** Label objects made once: observe() then allocates nothing per call. */
   private readonly latencyLabels = Object.fromEntries(DELIVERY_OUTCOMES.map((o) => [o, { outcome: o }])) as Record<Outcome, { outcome: Outcome }>;
-  private readonly aws = new Map<string, { calls: Record<AwsOutcome, Tally>; labels: { service: Service; action: string } }>();
+  /** By service, then by the name the caller gives (the SDK's command name or the API name). */
+  private readonly aws: Record<Service, Map<string, AwsSeries>> = { sqs: new Map(), dynamodb: new Map() };
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fifo_relay_' });
@@ -101,19 +106,24 @@ export class Metrics {
     this.errorCounts[operation].inc(n);
   }
 
-  private awsCall(service: Service, action: string) {
-    const key = `${service}:${action}`;
-    let entry = this.aws.get(key);
+  private awsCall(service: Service, name: string): AwsSeries {
+    let entry = this.aws[service].get(name);
     if (!entry) {
-      const labels = { service, action };
-      entry = { labels, calls: Object.fromEntries(AWS_OUTCOMES.map((outcome) => [outcome, this.awsCallsFamily.bind({ ...labels, outcome })])) as Record<AwsOutcome, Tally> };
-      this.aws.set(key, entry);
+      const action = apiName(name);
+      // `ReceiveMessageCommand` and `ReceiveMessage` share one series.
+      entry = name === action ? undefined : this.aws[service].get(action);
+      if (!entry) {
+        const labels = { service, action };
+        entry = { labels, calls: Object.fromEntries(AWS_OUTCOMES.map((outcome) => [outcome, this.awsCallsFamily.bind({ ...labels, outcome })])) as Record<AwsOutcome, Tally> };
+        this.aws[service].set(action, entry);
+      }
+      this.aws[service].set(name, entry);
     }
     return entry;
   }
 
   readonly observeAws: AwsCallObserver = (service, commandName, outcome, cost) => {
-    const call = this.awsCall(service, apiName(commandName));
+    const call = this.awsCall(service, commandName);
     call.calls[outcome === 'ok' ? 'success' : outcome].inc();
     this.awsDuration.observe(call.labels, cost.durationMs / 1000);
     if (cost.items !== undefined) this.awsBatchItems.observe(call.labels, cost.items);
