@@ -42,7 +42,42 @@ function finish(span: Span, outcome: DeliveryOutcome): void {
  * leaves the message's headers exactly as they came.
  */
 export async function traceDelivery(m: RelayMessage, attempt: number, target: URL, call: (m: RelayMessage) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
-  const span = tracer().startSpan(
+  let span: Span;
+  try {
+    span = startSpan(m, attempt, target);
+  } catch {
+    // A trace is never a reason to hold a message: a failing SDK (a sampler that throws) gets no span.
+    return call(m);
+  }
+  if (!span.isRecording()) {
+    span.end();
+    return call(m);
+  }
+  const c = span.spanContext();
+  const trace: TraceContext = { ...m.trace, traceparent: traceparentOf(c) };
+  const state = c.traceState?.serialize();
+  if (state) trace.tracestate = state;
+  else delete trace.tracestate;
+  let outcome: DeliveryOutcome;
+  try {
+    outcome = await call({ ...m, trace });
+  } catch (err) {
+    // The app port never rejects; should it ever, the span still ends and says why.
+    span.recordException(err as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    span.end();
+    throw err;
+  }
+  try {
+    finish(span, outcome);
+  } catch {
+    // A span processor that throws on end must not turn a delivered message into a failed one.
+  }
+  return outcome;
+}
+
+function startSpan(m: RelayMessage, attempt: number, target: URL): Span {
+  return tracer().startSpan(
     'fifo-relay deliver',
     {
       kind: SpanKind.CLIENT,
@@ -59,24 +94,4 @@ export async function traceDelivery(m: RelayMessage, attempt: number, target: UR
     },
     parentContext(m.trace),
   );
-  if (!span.isRecording()) {
-    span.end();
-    return call(m);
-  }
-  const c = span.spanContext();
-  const trace: TraceContext = { ...m.trace, traceparent: traceparentOf(c) };
-  const state = c.traceState?.serialize();
-  if (state) trace.tracestate = state;
-  else delete trace.tracestate;
-  try {
-    const outcome = await call({ ...m, trace });
-    finish(span, outcome);
-    return outcome;
-  } catch (err) {
-    // The app port never rejects; should it ever, the span still ends and says why.
-    span.recordException(err as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-    span.end();
-    throw err;
-  }
 }
