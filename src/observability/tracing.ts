@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, createTraceState, trace, type Attributes, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import type { DeliveryOutcome } from '../adapters/http-app';
 import type { RelayMessage, TraceContext } from '../core/message';
 import { packageVersion } from './metric-families';
@@ -43,8 +43,10 @@ function finish(span: Span, outcome: DeliveryOutcome): void {
  */
 export async function traceDelivery(m: RelayMessage, attempt: number, target: URL, call: (m: RelayMessage) => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
   let span: Span;
+  let parent: Context;
   try {
-    span = startSpan(m, attempt, target);
+    parent = parentContext(m.trace);
+    span = startSpan(m, attempt, target, parent);
   } catch {
     // A trace is never a reason to hold a message: a failing SDK (a sampler that throws) gets no span.
     return call(m);
@@ -54,13 +56,14 @@ export async function traceDelivery(m: RelayMessage, attempt: number, target: UR
     return call(m);
   }
   const c = span.spanContext();
-  const trace: TraceContext = { ...m.trace, traceparent: traceparentOf(c) };
+  const sent: TraceContext = { ...m.trace, traceparent: traceparentOf(c) };
   const state = c.traceState?.serialize();
-  if (state) trace.tracestate = state;
-  else delete trace.tracestate;
+  if (state) sent.tracestate = state;
+  else delete sent.tracestate;
   let outcome: DeliveryOutcome;
   try {
-    outcome = await call({ ...m, trace });
+    // Active during the call: a span the HTTP layer makes (auto-instrumentation) is a child of this one.
+    outcome = await context.with(trace.setSpan(parent, span), () => call({ ...m, trace: sent }));
   } catch (err) {
     // The app port never rejects; should it ever, the span still ends and says why.
     span.recordException(err as Error);
@@ -76,7 +79,7 @@ export async function traceDelivery(m: RelayMessage, attempt: number, target: UR
   return outcome;
 }
 
-function startSpan(m: RelayMessage, attempt: number, target: URL): Span {
+function startSpan(m: RelayMessage, attempt: number, target: URL, parent: Context): Span {
   return tracer().startSpan(
     'fifo-relay deliver',
     {
@@ -92,6 +95,6 @@ function startSpan(m: RelayMessage, attempt: number, target: URL): Span {
         'server.port': Number(target.port) || (target.protocol === 'https:' ? 443 : 80),
       },
     },
-    parentContext(m.trace),
+    parent,
   );
 }

@@ -1,9 +1,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, StackContextManager, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { HttpApp } from '../../src/adapters/http-app';
 import { parseMessage, type RelayMessage } from '../../src/core/message';
+import { traceDelivery } from '../../src/observability/tracing';
 import { Replayer } from '../../src/worker/replayer';
 import { parkSource, unparkSource } from '../../src/cli/source-actions';
 import { QUEUE_ID } from '../support/in-memory';
@@ -98,6 +99,20 @@ describe('delivery spans through @opentelemetry/api', () => {
     expect(ok.status.code).toBe(SpanStatusCode.UNSET);
     expect(ok.parentSpanContext?.spanId).toBe(PARENT_ID);
     expect(ok.spanContext().spanId).not.toBe(failed.spanContext().spanId);
+  });
+
+  it('makes the attempt\'s span the active one while the app call starts, so HTTP-layer spans hang below it', async () => {
+    context.setGlobalContextManager(new StackContextManager().enable());
+    app = await startApp([]);
+    http = new HttpApp({ targetUrl: app.url, timeoutMs: 5000 });
+    let active: string | undefined;
+    await traceDelivery(message(5), 1, new URL(app.url), async () => {
+      active = trace.getActiveSpan()?.spanContext().spanId;
+      return { kind: 'success', status: 200, durationMs: 1 };
+    });
+    const span = await one();
+    expect(active).toBe(span.spanContext().spanId);
+    context.disable();
   });
 
   it('a network error is the outcome and error type; a message without a traceparent starts its own trace', async () => {
