@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   try {
     const dynamoCalls = async () => {
       const out: Record<string, number> = {};
-      for (const v of (await relay.metrics.awsCalls.get()).values) if (v.labels.service === 'dynamodb') out[String(v.labels.action)] = (out[String(v.labels.action)] ?? 0) + v.value;
+      for (const v of (await relay.metrics.registry.getSingleMetric('fifo_relay_aws_requests_total')!.get()).values) if (v.labels.service === 'dynamodb') out[String(v.labels.action)] = (out[String(v.labels.action)] ?? 0) + v.value;
       return out;
     };
     // Let start-up reads and the first looks pass, then count a steady idle window.

@@ -136,7 +136,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     { queue, ledger, app, parking, cutCalls: () => cutoff.cut() },
   );
   // Replayed deliveries count wherever deliveries do (metrics, EMF): NoDeliveries must not fire during a replay.
-  const replayed: Array<() => void> = [() => metrics.delivered.inc({ path: 'replay' })];
+  const replayed: Array<() => void> = [() => metrics.countReplayed()];
   const replayer = new Replayer(
     {
       ...parking,
@@ -172,7 +172,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const tableStatus = new TableStatusCache(reader, {
     thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },
     refreshMs: config.statusRefreshSeconds * 1000,
-    onError: () => metrics.errors.inc({ operation: 'status-read' }),
+    onError: () => metrics.countError('status-read'),
     tasks: () => taskHealth.list(),
     queue: () => readQueueDepth(sqs, config.queueUrl),
   });
@@ -180,7 +180,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   // Three refresh intervals (15 s by default): one small write per task per interval (docs/operations.md).
   const heartbeatMs = config.statusRefreshSeconds * 3000;
   // status is read only once the heartbeat starts, below.
-  const heartbeat: TaskHeartbeat = new TaskHeartbeat(worker, taskHealth, { taskId, intervalMs: heartbeatMs, delivered: (): number => status.delivered, onError: () => metrics.errors.inc({ operation: 'task-health-write' }) });
+  const heartbeat: TaskHeartbeat = new TaskHeartbeat(worker, taskHealth, { taskId, intervalMs: heartbeatMs, delivered: (): number => status.delivered, onError: () => metrics.countError('task-health-write') });
   const status: StatusService = new StatusService(worker, tableStatus, { retentionSeconds: facts.retentionSeconds, heartbeat, taskStaleMs: heartbeatMs * 3, describe: (id, t, now) => reader.describe(id, t, now) });
   const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
   const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy(), status });

@@ -169,13 +169,13 @@ describe('group-committed ledger advances (DynamoDB Local)', () => {
       await ledger.advance('solo', producer(1), 'm', 1);
       await Promise.all(sources(3, 'm').map((id) => ledger.advance(id, producer(1), 'm', 1)));
       const text = await metrics.registry.metrics();
-      const batch = 'service="dynamodb",action="BatchExecuteStatementCommand"';
+      const batch = 'service="dynamodb",action="BatchExecuteStatement"';
       // Three updates that found no item, then the same three as inserts.
       expect(text).toContain(`fifo_relay_aws_batch_items_sum{${batch}} 6`);
       expect(text).toContain(`fifo_relay_aws_batch_items_count{${batch}} 2`);
       expect(text).toContain(`fifo_relay_aws_request_duration_seconds_count{${batch}} 2`);
-      expect(text).toContain('fifo_relay_aws_request_duration_seconds_count{service="dynamodb",action="UpdateItemCommand"} 1');
-      expect(text).not.toContain('fifo_relay_aws_batch_items_count{service="dynamodb",action="UpdateItemCommand"}');
+      expect(text).toContain('fifo_relay_aws_request_duration_seconds_count{service="dynamodb",action="UpdateItem"} 1');
+      expect(text).not.toContain('fifo_relay_aws_batch_items_count{service="dynamodb",action="UpdateItem"}');
     } finally {
       client.destroy();
     }

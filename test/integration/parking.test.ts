@@ -86,7 +86,7 @@ describe('park, replay and skip end to end (fauxqs + DynamoDB Local, two worker 
     await waitFor('journal cleaned', async () => (await journal.count('P')) === 0);
     // Replayed deliveries count in the delivery metric, under their own path.
     let replayed = 0;
-    for (const r of relays) for (const v of (await r.metrics.delivered.get()).values) if (v.labels.path === 'replay') replayed += v.value;
+    for (const r of relays) for (const v of (await r.metrics.registry.getSingleMetric('fifo_relay_messages_delivered_total')!.get()).values) if (v.labels.path === 'replay') replayed += v.value;
     expect(replayed).toBeGreaterThanOrEqual(5);
     const audit = await new DynamoAuditLog(fx.dynamo, fx.table).list('P');
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
