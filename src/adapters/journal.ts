@@ -28,6 +28,8 @@ export interface JournalEntry {
   skippedAt?: number;
   /** The producer's trace context, so a replayed delivery continues the same trace. */
   trace?: TraceContext;
+  /** Producer-written entries keep their chunks under their own key prefix (docs/producer.md). */
+  chunkPrefix?: string;
 }
 
 /** Same seq, different body: two different messages claim one place in the source's order. */
@@ -100,6 +102,10 @@ export function splitBody(body: string): string[] {
 }
 
 const chunkSk = (seq: bigint, i: number) => `${journalSk(seq)}#c${String(i).padStart(3, '0')}`;
+
+/** Where chunk i of an entry lives: under the entry's own chunkPrefix when it names one. */
+export const chunkKeyOf = (seq: bigint, i: number, chunkPrefix?: string): string =>
+  chunkPrefix === undefined ? chunkSk(seq, i) : `${chunkPrefix}${String(i).padStart(3, '0')}`;
 
 function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
@@ -194,7 +200,7 @@ export class DynamoJournal implements JournalPort {
     await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: journalSk(e.seq.value) } } }));
     for (let i = 0; ; i++) {
       const out = await this.client.send(
-        new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: chunkSk(e.seq.value, i) } }, ReturnValues: 'ALL_OLD' }),
+        new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: chunkKeyOf(e.seq.value, i, e.chunkPrefix) } }, ReturnValues: 'ALL_OLD' }),
       );
       if (!out.Attributes) break;
     }
@@ -301,10 +307,11 @@ export class DynamoJournal implements JournalPort {
     const value = BigInt((item[SK]?.S ?? '').slice(JOURNAL_PREFIX.length) || '0');
     let body = item.body?.S ?? '';
     const chunks = Number(item.chunks?.N ?? 0);
+    const chunkPrefix = item.chunkPrefix?.S;
     if (withBody && chunks > 1) {
       const parts: string[] = [];
       for (let i = 0; i < chunks; i++) {
-        const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: sourceId }, [SK]: { S: chunkSk(value, i) } }, ConsistentRead: true }));
+        const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: sourceId }, [SK]: { S: chunkKeyOf(value, i, chunkPrefix) } }, ConsistentRead: true }));
         parts.push(out.Item?.data?.S ?? '');
       }
       body = parts.join('');
@@ -323,6 +330,7 @@ export class DynamoJournal implements JournalPort {
     };
     if (item.skippedAt?.N !== undefined) e.skippedAt = Number(item.skippedAt.N);
     if (item.trace?.S !== undefined) e.trace = parseTrace(item.trace.S);
+    if (chunkPrefix !== undefined) e.chunkPrefix = chunkPrefix;
     return e;
   }
 }
