@@ -4,10 +4,12 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   type AttributeValue,
+  type BatchStatementResponse,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { journalSk, PK, SK } from '../adapters/table-keys';
+import { JOURNAL_PREFIX, journalSk, PK, SK } from '../adapters/table-keys';
 import { headerItem, insertStatement, type PendingEntry } from './entry-items';
 import { ledgerProducerSeq } from './source-head';
 import type { ProducerStats } from './stats';
@@ -88,18 +90,36 @@ export async function claimRound(ctx: RoundContext, entries: readonly PendingEnt
   ctx.stats.dynamoWrites++;
   ctx.stats.itemsWritten += batch.length;
   const at = ctx.now();
-  const res = await ctx.client.send(
-    new BatchExecuteStatementCommand({ Statements: batch.map((e, i) => insertStatement(ctx.table, headerItem(e, seqs[i] as bigint, ctx.claimId, at))) }),
-  );
+  let responses: BatchStatementResponse[] | undefined;
+  try {
+    responses = (
+      await ctx.client.send(new BatchExecuteStatementCommand({ Statements: batch.map((e, i) => insertStatement(ctx.table, headerItem(e, seqs[i] as bigint, ctx.claimId, at))) }))
+    ).Responses;
+  } catch {
+    // The request may have been applied with its answer lost: each claim is settled on its own below.
+    responses = undefined;
+  }
   const claimedAt = Date.now();
   const owners: Owner[] = [];
   for (const [i, e] of batch.entries()) {
-    const r = res.Responses?.[i];
+    const r = responses?.[i];
     if (r && !r.Error) owners.push({ kind: 'mine', journalId: e.journalId });
     else if (r?.Error?.Code === 'DuplicateItem') {
       ctx.stats.conflicts++;
       owners.push({ kind: 'taken' });
     } else owners.push(await claimOne(ctx, e, seqs[i] as bigint));
+  }
+  // The SDK retries a request whose answer was lost: its own earlier inserts then come back as
+  // DuplicateItem. One consistent read of the round's range tells them from other producers' claims.
+  if (owners.some((o) => o.kind === 'taken')) {
+    const ours = await claimsIn(ctx, seqs[0] as bigint, seqs[seqs.length - 1] as bigint);
+    owners.forEach((o, i) => {
+      const journalId = ours.get(seqs[i] as bigint);
+      if (o.kind === 'taken' && journalId !== undefined) {
+        ctx.stats.conflicts--;
+        owners[i] = { kind: 'mine', journalId };
+      }
+    });
   }
 
   const { producerSeq: position } = await ledgerProducerSeq(ctx.client, ctx.table, ctx.sourceId, ctx.stats);
@@ -130,6 +150,32 @@ export async function claimRound(ctx: RoundContext, entries: readonly PendingEnt
   const used = new Set(placed.map((p) => p.entry));
   const rest = entries.filter((e) => !used.has(e));
   return { placed, rest, next: clean ? lastTried + 1n : undefined };
+}
+
+/** This call's claims between lo and hi: seq → the journal id the entry holds. */
+async function claimsIn(ctx: RoundContext, lo: bigint, hi: bigint): Promise<Map<bigint, string>> {
+  const out = new Map<bigint, string>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    ctx.stats.dynamoReads++;
+    const page = await ctx.client.send(
+      new QueryCommand({
+        TableName: ctx.table,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+        ExpressionAttributeValues: { ':pk': { S: ctx.sourceId }, ':lo': { S: journalSk(lo) }, ':hi': { S: journalSk(hi) } },
+        ProjectionExpression: '#sk, claimId, messageId',
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item[SK]?.S ?? '';
+      if (item.claimId?.S === ctx.claimId && !sk.includes('#c')) out.set(BigInt(sk.slice(JOURNAL_PREFIX.length)), item.messageId?.S ?? '');
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
 }
 
 async function release(ctx: RoundContext, seq: bigint): Promise<void> {
