@@ -34,8 +34,8 @@ export interface SendResult {
 
 /**
  * A send that stopped part-way (DynamoDB or SQS failing after retries). `sent` reached SQS;
- * `journaledUnsent` are claimed in the journal but not in SQS — they are part of their source's
- * order and are delivered from the journal; `notWritten` were neither.
+ * `journaledUnsent` are claimed in the journal but not in SQS — the producer sends them before
+ * anything new of their source on the next call; `notWritten` were neither.
  */
 export class ProducerSendError extends Error {
   override name = 'ProducerSendError';
@@ -65,6 +65,11 @@ export class Producer {
   /** Next seq per source from this producer's last clean round; a stale one costs one conflict, never a wrong seq. */
   private readonly nextSeq = new Map<string, bigint>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  /**
+   * Claimed messages SQS did not take, per source: sent again before anything new of that source,
+   * so this process never puts a later seq into SQS ahead of an earlier one.
+   */
+  private readonly unsent = new Map<string, Placed[]>();
   readonly stats: ProducerStats = emptyStats();
 
   constructor(private readonly opts: ProducerOptions) {
@@ -164,7 +169,30 @@ export class Producer {
     }
   }
 
+  /** Sends what an earlier call claimed but could not send; throws (and keeps them) if SQS still refuses. */
+  private async sendUnsent(sourceId: string): Promise<void> {
+    const pending = this.unsent.get(sourceId);
+    if (!pending) return;
+    try {
+      this.stats.messages += (await sendPlaced(this.sqs, this.opts.queueUrl, pending, this.stats)).length;
+      this.unsent.delete(sourceId);
+    } catch (err) {
+      if (err instanceof SqsSendError) {
+        this.stats.messages += err.sent.length;
+        this.unsent.set(sourceId, err.unsent);
+        throw new SqsSendError(`source ${sourceId}: seqs ${err.unsent.map((p) => p.seq).join(', ')} of an earlier call are still not in SQS: ${err.message}`, [], err.unsent);
+      }
+      throw err;
+    }
+  }
+
+  /** Seqs this producer claimed for the source but has not yet got into SQS. */
+  pendingSeqs(sourceId: string): bigint[] {
+    return (this.unsent.get(sourceId) ?? []).map((p) => p.seq);
+  }
+
   private async sendSource(sourceId: string, list: CheckedMessage[], results: Map<CheckedMessage, SendResult>): Promise<void> {
+    await this.sendUnsent(sourceId);
     let rest = list.map((m) => pendingEntry(m, randomUUID()));
     const claimId = randomUUID();
     await this.writeChunks(rest);
@@ -184,7 +212,16 @@ export class Producer {
       this.remember(sourceId, r.next);
       fresh = r.next === undefined;
       rest = r.rest;
-      if (r.placed.length > 0) this.record(sourceId, await sendPlaced(this.sqs, this.opts.queueUrl, r.placed, this.stats), results);
+      if (r.placed.length === 0) continue;
+      try {
+        this.record(sourceId, await sendPlaced(this.sqs, this.opts.queueUrl, r.placed, this.stats), results);
+      } catch (err) {
+        if (err instanceof SqsSendError) {
+          this.record(sourceId, err.sent, results);
+          this.unsent.set(sourceId, err.unsent);
+        }
+        throw err;
+      }
     }
   }
 
