@@ -101,7 +101,11 @@ export class Producer {
   async sendBatch(messages: readonly ProducerMessage[]): Promise<SendResult[]> {
     const checked = checkAll(messages);
     const bySource = new Map<string, CheckedMessage[]>();
-    for (const m of checked) bySource.set(m.sourceId, [...(bySource.get(m.sourceId) ?? []), m]);
+    for (const m of checked) {
+      const list = bySource.get(m.sourceId);
+      if (list) list.push(m);
+      else bySource.set(m.sourceId, [m]);
+    }
     for (const [sourceId, list] of bySource) {
       const explicit = list.filter((m) => m.explicitSeq !== undefined).length;
       if (explicit > 0 && explicit < list.length) throw new ProducerInputError(`nothing sent: source ${sourceId} mixes messages with and without seq in one call`);
