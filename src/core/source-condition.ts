@@ -23,6 +23,8 @@ export interface FailingHead {
   sentAt?: number;
   /** When SQS deletes the head if it is still there. */
   retentionDeadlineAt?: number;
+  /** The task that recorded the last failure, while it held the head. */
+  heldBy?: string;
 }
 
 export interface SourceRecord {
@@ -37,6 +39,11 @@ export interface SourceRecord {
   updatedAt?: number;
   lastMessageId?: string;
   journalCount?: number;
+  /**
+   * Whether the journal holds the failing head (same seq, same message id): only then is the head
+   * safe from SQS retention. Undefined when nobody looked (an active source's head is never journaled).
+   */
+  headJournaled?: boolean;
 }
 
 /** "Stuck" = failing for at least `attempts` attempts or for at least `afterMs`; less is "retrying". */
@@ -49,7 +56,7 @@ export const DEFAULT_THRESHOLDS: StuckThresholds = { attempts: 5, afterMs: 15 * 
 
 export interface SourceSummary extends SourceRecord {
   condition: Condition;
-  /** ms until SQS deletes the failing head (≤ 0: past); only for an active source whose head's deadline is known. */
+  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, unless the journal holds the head. */
   retentionLeftMs?: number;
   /** ms since the head first failed, for a failing head. */
   failingForMs?: number;
@@ -58,13 +65,14 @@ export interface SourceSummary extends SourceRecord {
 export function summarize(r: SourceRecord, t: StuckThresholds, now: number): SourceSummary {
   const out: SourceSummary = { ...r, condition: 'ok' };
   if (r.head) out.failingForMs = Math.max(0, now - r.head.since);
+  // A parked source's head is safe only once it is in the journal: until then (and for ever for a
+  // head that is never journaled, such as a seq regression) SQS retention still applies to it.
+  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   if (r.state !== 'active') {
-    // Once parked the head moves to the journal, where SQS retention no longer applies.
     out.condition = r.state;
     return out;
   }
   if (!r.head) return out;
-  if (r.head.retentionDeadlineAt !== undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   out.condition = r.head.attempt >= t.attempts || (out.failingForMs ?? 0) >= t.afterMs ? 'stuck' : 'retrying';
   return out;
 }
@@ -111,4 +119,9 @@ export function humanDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 86_400 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86_400).toFixed(1)}d`;
   return neg ? `-${text}` : text;
+}
+
+/** The one wording of "no such source", for the page, `status`, `show` and every operator action. */
+export function unknownSource(sourceId: string): string {
+  return `unknown source "${sourceId}": the progress table holds nothing for it`;
 }

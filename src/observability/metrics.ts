@@ -6,7 +6,12 @@ import type { Worker, WorkerStats } from '../worker/worker';
 export class Metrics {
   readonly registry = new Registry();
   readonly received = new Counter({ name: 'fifo_relay_messages_received_total', help: 'Messages received from SQS.', registers: [this.registry] });
-  readonly delivered = new Counter({ name: 'fifo_relay_messages_delivered_total', help: 'Messages the app accepted (2xx) and the ledger recorded.', registers: [this.registry] });
+  readonly delivered = new Counter({
+    name: 'fifo_relay_messages_delivered_total',
+    help: 'Messages the app accepted (2xx) and the ledger recorded, by path: queue (from SQS) or replay (from the journal).',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
   readonly attempts = new Counter({
     name: 'fifo_relay_delivery_attempts_total',
     help: 'App calls by outcome: success, http-error, timeout, network-error, aborted.',
@@ -67,6 +72,8 @@ export class Metrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fifo_relay_' });
+    // Both paths show from the start, at 0, so a rate over them never starts from "no data".
+    for (const path of ['queue', 'replay']) this.delivered.inc({ path }, 0);
   }
 
   readonly observeAws: AwsCallObserver = (service, action, outcome, cost) => {
@@ -78,7 +85,7 @@ export class Metrics {
   attach(worker: Worker): void {
     worker.on('received', (e) => this.received.inc(e.count));
     worker.on('delivered', (e) => {
-      this.delivered.inc();
+      this.delivered.inc({ path: 'queue' });
       this.attempts.inc({ outcome: 'success' });
       this.latency.observe({ outcome: 'success' }, e.durationMs / 1000);
       if (e.ledger === 'stale') this.duplicates.inc({ kind: 'delivered' });

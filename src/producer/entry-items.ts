@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { sha256, splitBody } from '../adapters/journal';
-import { journalSk, PK, SK, sqsSeqText } from '../adapters/table-keys';
+import { CHUNK_PREFIX, journalSk, PK, SK, sqsSeqText } from '../adapters/table-keys';
 import { DEFAULT_CONTENT_TYPE } from '../core/message';
 import type { CheckedMessage } from './validate';
 
@@ -18,8 +18,11 @@ export interface PendingEntry {
   chunkPrefix: string;
 }
 
-/** Producer chunks sit outside the `j#` range, so the range's highest key is always a header or a worker's chunk. */
-export const PRODUCER_CHUNK_PREFIX = 'jc#';
+/**
+ * Producer chunks are keyed by the entry's own id, not by its seq: they are written before the
+ * claim, and a producer that dies after its chunks must not block that seq for another body.
+ */
+export const PRODUCER_CHUNK_PREFIX = CHUNK_PREFIX;
 
 export function pendingEntry(message: CheckedMessage, journalId: string): PendingEntry {
   return {
