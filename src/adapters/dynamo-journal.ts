@@ -14,6 +14,7 @@ import { isJournalEntryCovered, type LedgerPosition } from '../core/ledger-posit
 import {
   compareReceiveOrder,
   entryOfItem,
+  chunkKeyOf,
   entrySk,
   headerItem,
   JournalConflictError,
@@ -130,10 +131,9 @@ export class DynamoJournal implements JournalPort {
   async load(e: JournalEntry): Promise<JournalEntry> {
     // A chunked body is over 350,000 bytes, so an empty body means it has not been read yet.
     if (e.chunks === undefined || e.body !== '') return e;
-    const sk = entrySk(e.seq);
     const parts: string[] = [];
     for (let i = 0; i < e.chunks; i++) {
-      const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: chunkSk(sk, i) } }, ConsistentRead: true }));
+      const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: chunkKeyOf(e, i) } }, ConsistentRead: true }));
       parts.push(out.Item?.data?.S ?? '');
     }
     const body = parts.join('');
@@ -168,7 +168,7 @@ export class DynamoJournal implements JournalPort {
     // Headers first: an entry without its header does not exist, so a half-done removal leaves only dead chunks.
     const key = (e: JournalEntry, sk: string): WriteRequest => ({ DeleteRequest: { Key: { [PK]: { S: e.sourceId }, [SK]: { S: sk } } } });
     await this.batchWrite(entries.map((e) => key(e, entrySk(e.seq))));
-    await this.batchWrite(entries.flatMap((e) => Array.from({ length: e.chunks ?? 0 }, (_, i) => key(e, chunkSk(entrySk(e.seq), i)))));
+    await this.batchWrite(entries.flatMap((e) => Array.from({ length: e.chunks ?? 0 }, (_, i) => key(e, chunkKeyOf(e, i)))));
   }
 
   async markSkipped(e: JournalEntry, nowMs: number, actor: string, step: 'pending' | 'done'): Promise<void> {

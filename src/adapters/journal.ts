@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage, Sequence, TraceContext } from '../core/message';
-import { JOURNAL_PREFIX, journalSk, parseSqsSeqText, PK, seqlessJournalSk, SK, sqsSeqText } from './table-keys';
+import { chunkSk, JOURNAL_PREFIX, journalSk, parseSqsSeqText, PK, seqlessJournalSk, SK, sqsSeqText } from './table-keys';
 
 /** What is needed to deliver a message later under the normal contract (docs/table-layout.md). */
 export interface JournalEntry {
@@ -25,6 +25,8 @@ export interface JournalEntry {
   receiveKey?: string;
   /** How many chunk items hold the body, when it is chunked; an entry listed from the table has an empty body until JournalPort.load reads them. */
   chunks?: number;
+  /** Producer-written entries keep their chunks under their own key prefix (docs/producer.md). */
+  chunkPrefix?: string;
 }
 
 /** Same seq, different body: two different messages claim one place in the source's order. */
@@ -153,6 +155,11 @@ export function compareReceiveOrder(a: JournalEntry, b: JournalEntry): number {
   return a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0;
 }
 
+/** Where chunk i of an entry lives: under the entry's own chunkPrefix when it names one. */
+export function chunkKeyOf(e: JournalEntry, i: number): string {
+  return e.chunkPrefix === undefined ? chunkSk(entrySk(e.seq), i) : `${e.chunkPrefix}${String(i).padStart(3, '0')}`;
+}
+
 export function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     [PK]: { S: e.sourceId },
@@ -210,6 +217,7 @@ export function entryOfItem(item: Record<string, AttributeValue>): JournalEntry 
   };
   const chunks = Number(item.chunks?.N ?? 0);
   if (chunks > 1) e.chunks = chunks;
+  if (item.chunkPrefix?.S !== undefined) e.chunkPrefix = item.chunkPrefix.S;
   if (item.rk?.S !== undefined) e.receiveKey = item.rk.S;
   if (item.skippedAt?.N !== undefined) e.skippedAt = Number(item.skippedAt.N);
   if (item.skipPendingAt?.N !== undefined) e.skipPendingAt = Number(item.skipPendingAt.N);
