@@ -11,6 +11,8 @@ export const WORKER_SQS_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 's
  */
 export const WORKER_DYNAMODB_ACTIONS = [
   'dynamodb:BatchGetItem',
+  // The replayer removes delivered journal entries 25 at a time.
+  'dynamodb:BatchWriteItem',
   'dynamodb:DeleteItem',
   'dynamodb:GetItem',
   // Group-committed ledger advances are PartiQL UPDATE (and INSERT for a new source) statements

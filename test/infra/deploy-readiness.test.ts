@@ -54,7 +54,7 @@ describe('what a first deploy would trip over (default settings, one region)', (
     const endpoint = endpoints[0]!.Properties!;
     const statements = (endpoint.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] });
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] });
     const resources = JSON.stringify(statements[0]!.Resource);
     expect(resources).toContain(':table/fifo-relay-progress"');
     expect(resources).toContain(':table/fifo-relay-progress/index/*"');

@@ -104,7 +104,7 @@ describe('service stack (one region, default context)', () => {
         },
         {
           effect: 'Allow',
-          actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
           resources: ['arn:aws:dynamodb:us-east-1:${AWS::AccountId}:table/fifo-relay-progress'],
         },
         {
