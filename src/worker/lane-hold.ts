@@ -2,18 +2,18 @@ import type { QueueEntry, QueuePort, VisibilityEntry } from '../adapters/sqs-que
 import type { LedgerPosition } from '../core/ledger-position';
 import { planAfterFailure, type LaneItem } from '../core/lanes';
 import type { InvalidMessage, RelayMessage } from '../core/message';
-import type { SourceControl } from '../core/source-state';
 import type { DeleteBatcher } from './delete-batcher';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
 import { failureOf, type FailureLog } from './lane-failures';
+import type { ReceiveRead } from './standing-reads';
 
 export interface LaneEntry {
   item: LaneItem;
   /** When the ReceiveMessage that brought it was sent: SQS's 12-hour limit counts from there. */
   receivedAt: number;
   /** The consistent read of its sources made after that receive (rule 1); absent without parking. */
-  standing?: Promise<Map<string, SourceControl>>;
+  standing?: Promise<ReceiveRead>;
 }
 
 export type Emit = <K extends keyof WorkerEvents & string>(event: K, ...args: WorkerEvents[K]) => void;

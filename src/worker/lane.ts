@@ -40,9 +40,6 @@ export interface LaneDeps {
 /** 'again': the same message once more, still held (it waited at the flow gate instead of backing off). */
 type Step = 'next' | 'stop' | 'again';
 
-/** A wait at the flow gate longer than this makes the lane read its source's state again before the call. */
-const GATE_WAIT_REREAD_MS = 1000;
-
 /**
  * One source's held messages, run strictly in order; a failure ends the lane. A lane closes
  * (synchronously) before its last SQS call: whatever SQS hands out for the source after that
@@ -129,16 +126,25 @@ export class Lane implements LaneCursor {
 
   private async deliver(entry: LaneEntry, m: RelayMessage): Promise<Step> {
     const { app, flow, clock, hold, emit } = this.deps;
-    const routed = await this.deps.router.route(entry, m, this.ownProof);
+    let routed = await this.deps.router.route(entry, m, this.ownProof);
     if (routed.kind !== 'deliver') return this.routedAway(entry, m, routed);
 
-    const gateFrom = clock.now();
     const ticket = await flow.admit();
     if (!ticket || clock.isStopping()) {
       // The stop came while the ledger was read or the gate was waited at: no app call starts after it.
       if (ticket) flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'stopping' }, ticket);
       await hold.release(this, this.rest(), 'shutdown');
       return 'stop';
+    }
+    if (!this.deps.router.isFresh(routed.readAt)) {
+      // The wait at the gate outlasted the state read: read again, so a park made meanwhile is seen (rule 1).
+      const again = await this.deps.router.route(entry, m, this.ownProof, true);
+      if (again.kind !== 'deliver' || !this.deps.router.isFresh(again.readAt)) {
+        flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
+        // A read slower than the bound itself allows no call: the head waits briefly and comes back.
+        return again.kind === 'deliver' ? hold.forState(this, entry, m) : this.routedAway(entry, m, again);
+      }
+      routed = again;
     }
     // The wait at the gate can be long (a rate limit, a 429 pause, an open breaker): SQS may have
     // stopped hiding the message meanwhile, or its 12-hour limit may be too close for one more call.
@@ -147,11 +153,6 @@ export class Lane implements LaneCursor {
       flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'no longer held' }, ticket);
       await hold.release(this, this.rest(), lost ? 'visibility-lost' : 'visibility-limit');
       return 'stop';
-    }
-    if (clock.now() - gateFrom > GATE_WAIT_REREAD_MS && !(await this.deps.router.stillDeliverable(m))) {
-      // Parked, replaying or moved on while this lane waited at the gate: the next receive routes it.
-      flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
-      return hold.forState(this, entry, m);
     }
     const attempt = m.receiveCount + this.heldTries;
     const outcome = await app.deliver(m, attempt, clock.deliverySignal);

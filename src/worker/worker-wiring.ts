@@ -7,7 +7,6 @@ import type { QueuePort } from '../adapters/sqs-queue';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../config';
 import type { ParseResult } from '../core/message';
 import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
-import type { SourceControl } from '../core/source-state';
 import { DeleteBatcher } from './delete-batcher';
 import { FlowControl, type FlowDeps, type FlowOptions } from './flow-control';
 import { Heartbeat } from './heartbeat';
@@ -18,6 +17,7 @@ import { LaneHold, type Emit } from './lane-hold';
 import { ParkingRouter, PositionRouter } from './lane-route';
 import { LaneWatch } from './lane-watch';
 import { LedgerCache } from './ledger-cache';
+import type { ReceiveRead } from './standing-reads';
 
 export interface WorkerOptions {
   queueId: string;
@@ -164,7 +164,7 @@ function laneClock(opts: WorkerOptions, self: WorkerSelf): LaneClock {
 }
 
 /** Rule 1: one consistent read for all sources of a receive, made after it; lanes await it before sending. */
-export function readForReceive(parking: ParkingPath | undefined, parsed: ParseResult[]): Promise<Map<string, SourceControl>> | undefined {
+export function readForReceive(parking: ParkingPath | undefined, parsed: ParseResult[]): Promise<ReceiveRead> | undefined {
   if (!parking) return undefined;
   const ids = [...new Set(parsed.flatMap((p) => (p.ok ? [p.message.sourceId] : [])))];
   if (ids.length === 0) return undefined;
