@@ -1,5 +1,5 @@
 import type { LedgerPort } from '../adapters/progress-ledger';
-import type { RelayMessage } from '../core/message';
+import type { RelayMessage, Sequence } from '../core/message';
 import type { Emit } from './lane-hold';
 
 export interface RetryingHead {
@@ -25,6 +25,8 @@ export interface HeadFailure {
   /** SentTimestamp of the head (ms); 0 when unknown. */
   sentAt: number;
   lastStatus?: number;
+  /** The head's sequence, when it has one: the record is conditioned on the position not having passed it. */
+  sequence?: Sequence;
 }
 
 export interface FailureLogDeps {
@@ -61,6 +63,7 @@ export class FailureLog {
         atMs: now,
         nextAttemptAtMs: nextAttemptAt,
         ...(f.lastStatus === undefined ? {} : { lastStatus: f.lastStatus }),
+        ...(f.sequence === undefined ? {} : { headSeq: f.sequence }),
         ...(sentAt === undefined ? {} : { headSentAt: sentAt }),
         ...(sentAt === undefined || retention === undefined ? {} : { retentionDeadlineAt: sentAt + retention * 1000 }),
       });
@@ -96,6 +99,7 @@ export function failureOf(m: RelayMessage, attempt: number, error: string, lastS
     error,
     since: m.firstReceivedAt,
     sentAt: m.sentAt,
+    sequence: m.seq,
     ...(lastStatus === undefined ? {} : { lastStatus }),
   };
 }

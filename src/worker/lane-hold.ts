@@ -125,7 +125,9 @@ export class LaneHold {
       sentAt: m.sentAt,
     };
     const backoffSeconds = this.deps.backoff(m.receiveCount, entry.receivedAt);
-    await this.deps.failures.record(failureOf(m, m.receiveCount, detail), backoffSeconds, m);
+    // Its producer seq is behind the position by definition: the record is conditioned on its SQS place instead.
+    const sequence = { ...m.seq, kind: 'sqs' as const, value: m.seq.sqs };
+    await this.deps.failures.record({ ...failureOf(m, m.receiveCount, detail), sequence }, backoffSeconds, m);
     const released = await this.backOff(lane, backoffSeconds);
     this.deps.emit('invalidMessage', { invalid, backoffSeconds, released });
     return 'stop';
