@@ -184,7 +184,8 @@ export class DynamoLedger implements LedgerPort {
       ':next': { N: String(f.nextAttemptAtMs) },
     };
     const set = ['stuck = :flag', 'stuckSince = if_not_exists(stuckSince, :at)', 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
-    const remove: string[] = [];
+    // A head that fails is, by that, not (or no longer) journaled.
+    const remove: string[] = ['headJournaledAt'];
     // An attribute this failure does not know is removed, so it never shows a previous head's value.
     const optional: Array<[string, number | undefined]> = [
       ['lastStatus', f.lastStatus],

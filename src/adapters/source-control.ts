@@ -44,6 +44,8 @@ export interface ControlPort {
   acquireReplay(sourceId: string, r: { owner: string; nowMs: number; leaseMs: number; expectVersion: number }): Promise<ControlWrite>;
   toClosing(sourceId: string, r: { owner: string; nowMs: number; expectVersion: number; expectJournalVersion: number }): Promise<ControlWrite>;
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite>;
+  /** The failing head (headMessageId) is now in the journal: headJournaledAt, so views can say so truthfully. */
+  markHeadJournaled?(sourceId: string, messageId: string, nowMs: number): Promise<void>;
 }
 
 const STATES: ReadonlySet<string> = new Set(['parked', 'replaying', 'closing']);
@@ -180,6 +182,23 @@ export class DynamoSourceControl implements ControlPort {
       `#st = :closing AND ${versionIs(r.expectVersion)} AND replayOwner = :me`,
       { ':me': { S: r.owner }, ':cv': { N: String(r.expectVersion) } },
     );
+  }
+
+  async markHeadJournaled(sourceId: string, messageId: string, nowMs: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: ledgerKey(sourceId),
+          UpdateExpression: 'SET headJournaledAt = :now',
+          // Only the head the failure record names: a newer head's record must not look journaled.
+          ConditionExpression: 'headMessageId = :m',
+          ExpressionAttributeValues: { ':now': { N: String(nowMs) }, ':m': { S: messageId } },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   /** Sources in one state, oldest state change first, from the sparse state-by-since index. */

@@ -51,6 +51,9 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
     if (t.to === 'open') log.warn(line, `circuit breaker open: ${t.reason}`);
     else log.info(line, `circuit breaker ${t.to}: ${t.reason}`);
   });
+  worker.on('parkedHeadsRecalled', (e) =>
+    log.info({ event: 'parked_heads_recalled', sourceIds: e.sourceIds, failures: e.failures.length }, 'backed-off heads of parked sources handed back to be journaled'),
+  );
   worker.on('recalled', (e) =>
     log.info({ event: 'heads_recalled', count: e.count, failures: e.failures.length }, 'heads backed off during the outage handed back for the ramp'),
   );

@@ -38,6 +38,8 @@ export interface WorkerEvents {
   flowTransition: [Transition];
   /** Heads backed off during an outage, handed back early (visibility 0) when the app answered again. */
   recalled: [{ count: number; failures: BatchFailure[] }];
+  /** Heads backed off here whose source was parked meanwhile, handed back (visibility 0) so the next receive journals them. */
+  parkedHeadsRecalled: [{ sourceIds: string[]; failures: BatchFailure[] }];
   stopping: [{ inFlight: number; graceMs: number }];
   /** hardDeadline: the stop cut SDK calls short and released what was still held (releasedAtDeadline). */
   stopped: [{ abortedDeliveries: number; hardDeadline: boolean; releasedAtDeadline: number }];

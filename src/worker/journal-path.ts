@@ -52,7 +52,7 @@ export class ParkingPath {
   }
 
   /** Rule 4: journal entry first, then the journalVersion bump conditioned on the state; the caller deletes only after 'journaled'. */
-  async journal(m: RelayMessage): Promise<JournalResult> {
+  async journal(m: RelayMessage, tried = false): Promise<JournalResult> {
     let written: boolean;
     try {
       written = (await this.ports.journal.put(entryFromMessage(m, this.now()))) === 'written';
@@ -65,7 +65,11 @@ export class ParkingPath {
     } catch (err) {
       return { kind: 'error', error: err as Error, conflict: false };
     }
-    if (bump.ok) return { kind: 'journaled', written };
+    if (bump.ok) {
+      // A message tried before may be the head a failure record names: that record now says journaled.
+      if (tried) await this.markHeadJournaled(m);
+      return { kind: 'journaled', written };
+    }
     // Act on the state the failed condition returned: the entry stays, the SQS message is kept.
     if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold' };
     switch (routeFor(bump.control, m.seq)) {
@@ -102,6 +106,12 @@ export class ParkingPath {
     await this.ports.audit
       .record({ sourceId: m.sourceId, action: 'auto-park', actor: 'fifo-relay watchdog', reason, at: now, details: { headSeq: m.seq.text, messageId: m.messageId, sentAt: m.sentAt, deadlineAt } })
       .catch(() => undefined);
+    await this.markHeadJournaled(m);
     return { kind: 'parked', deadlineAt };
+  }
+
+  /** Best effort: the message is safe in the journal whether or not the record says so. */
+  private async markHeadJournaled(m: RelayMessage): Promise<void> {
+    await this.ports.control.markHeadJournaled?.(m.sourceId, m.messageId, this.now()).catch(() => undefined);
   }
 }

@@ -46,6 +46,8 @@ export interface LaneHoldDeps {
   failures: FailureLog;
   backoff: BackoffFn;
   emit: Emit;
+  /** A head of sourceId now waits out seconds hidden in SQS (a park meanwhile can hand it back early). */
+  onBackedOff?(sourceId: string, entry: QueueEntry, seconds: number): void;
 }
 
 /**
@@ -73,6 +75,9 @@ export class LaneHold {
   async backOff(lane: LaneCursor, backoffSeconds: number): Promise<number> {
     lane.close();
     const plan = planAfterFailure(lane.entries, lane.index);
+    const head = entryOf(plan.backoff);
+    const sourceId = plan.backoff.item.ok ? plan.backoff.item.message.sourceId : plan.backoff.item.invalid.sourceId;
+    if (head && sourceId !== undefined && backoffSeconds > 0) this.deps.onBackedOff?.(sourceId, head, backoffSeconds);
     await this.setVisibility([[plan.backoff, backoffSeconds], ...plan.release.map((e): [LaneEntry, number] => [e, 0])]);
     if (plan.release.length > 0) this.deps.emit('released', { count: plan.release.length, reason: 'after-failure' });
     return plan.release.length;

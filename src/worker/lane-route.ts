@@ -25,9 +25,10 @@ export type RouteDecision =
 export interface Router {
   /**
    * ownProof: this lane got its own 2xx for the source's previous message, so its cached position
-   * is proof (rule 1). fresh: read the state anew whatever the age of the receive's read.
+   * is proof (rule 1). fresh: read the state anew whatever the age of the receive's read. tried:
+   * the message was tried before (it may be a failing head).
    */
-  route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh?: boolean): Promise<RouteDecision>;
+  route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh?: boolean, tried?: boolean): Promise<RouteDecision>;
   /** Whether a 'deliver' read at readAt may still allow an app call starting now (STANDING_MAX_AGE_MS). */
   isFresh(readAt: number | undefined): boolean;
   /** Records a 2xx (rule 2: never conditioned on the state) and remembers the new position. */
@@ -48,7 +49,7 @@ export class PositionRouter implements Router {
     protected readonly cache: LedgerCache,
   ) {}
 
-  async route(_entry: LaneEntry, m: RelayMessage, _ownProof: boolean, _fresh?: boolean): Promise<RouteDecision> {
+  async route(_entry: LaneEntry, m: RelayMessage, _ownProof: boolean, _fresh?: boolean, _tried?: boolean): Promise<RouteDecision> {
     let position = this.cache.get(m.sourceId);
     if (needsLedgerRead(m.seq, m.receiveCount, position)) {
       try {
@@ -86,7 +87,7 @@ export class ParkingRouter extends PositionRouter {
     super(ledger, cache);
   }
 
-  override async route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh = false): Promise<RouteDecision> {
+  override async route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh = false, tried = false): Promise<RouteDecision> {
     const cached = this.cache.get(m.sourceId);
     let standing: Standing;
     try {
@@ -107,7 +108,7 @@ export class ParkingRouter extends PositionRouter {
     if (route === 'journal') {
       // The bump's failed condition returns the state as the bump saw it, a read sent after now.
       const bumpFrom = this.parking.reads.stamp();
-      const j = await this.parking.journal(m);
+      const j = await this.parking.journal(m, tried);
       if (j.kind === 'journaled') return { kind: 'journaled', written: j.written };
       if (j.kind === 'error') return { kind: 'journal-error', error: j.error, conflict: j.conflict };
       if (j.kind !== 'deliver') return { kind: j.kind };

@@ -126,7 +126,8 @@ export class Lane implements LaneCursor {
 
   private async deliver(entry: LaneEntry, m: RelayMessage): Promise<Step> {
     const { app, flow, clock, hold, emit } = this.deps;
-    let routed = await this.deps.router.route(entry, m, this.ownProof);
+    const tried = m.receiveCount > 1 || this.heldTries > 0;
+    let routed = await this.deps.router.route(entry, m, this.ownProof, false, tried);
     if (routed.kind !== 'deliver') return this.routedAway(entry, m, routed);
 
     const ticket = await flow.admit();
@@ -138,7 +139,7 @@ export class Lane implements LaneCursor {
     }
     if (!this.deps.router.isFresh(routed.readAt)) {
       // The wait at the gate outlasted the state read: read again, so a park made meanwhile is seen (rule 1).
-      const again = await this.deps.router.route(entry, m, this.ownProof, true);
+      const again = await this.deps.router.route(entry, m, this.ownProof, true, tried);
       if (again.kind !== 'deliver' || !this.deps.router.isFresh(again.readAt)) {
         flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
         // A read slower than the bound itself allows no call: the head waits briefly and comes back.

@@ -17,6 +17,7 @@ import { LaneHold, type Emit } from './lane-hold';
 import { ParkingRouter, PositionRouter } from './lane-route';
 import { LaneWatch } from './lane-watch';
 import { LedgerCache } from './ledger-cache';
+import { ParkRecall } from './park-recall';
 import type { ReceiveRead } from './standing-reads';
 
 export interface WorkerOptions {
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   hardStopMs?: number;
   /** Most body bytes held at once; receives ask for fewer messages as it fills. Infinity: no limit. */
   heldBytesBudget?: number;
+  /** How often the states of backed-off heads are read, so a park hands them back early (default PARK_POLL_MS). */
+  parkPollMs?: number;
 }
 
 export interface WorkerDeps {
@@ -83,6 +86,8 @@ export interface WorkerParts {
   flow: FlowControl;
   failures: FailureLog;
   parking: ParkingPath | undefined;
+  /** Hands back backed-off heads of sources parked meanwhile; absent without parking. */
+  recall: ParkRecall | undefined;
   lanes: LaneDeps;
 }
 
@@ -116,10 +121,13 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
     now,
     emit,
   });
+  const recall = deps.parking
+    ? new ParkRecall({ control: deps.parking.control, changeVisibility: (e) => deps.queue.changeVisibility(e), holdsSource: self.holdsSource, now, emit }, opts.parkPollMs)
+    : undefined;
   const clock = laneClock(opts, self);
   const cache = new LedgerCache(opts.ledgerCacheSize);
   const lanes: LaneDeps = {
-    hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit }),
+    hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit, ...(recall ? { onBackedOff: (id, e, s) => recall.backedOff(id, e, s) } : {}) }),
     router: parking ? new ParkingRouter(deps.ledger, cache, parking) : new PositionRouter(deps.ledger, cache),
     ...(parking ? { watch: new LaneWatch(parking, emit) } : {}),
     failures,
@@ -128,7 +136,7 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
     clock,
     emit,
   };
-  return { heartbeat, deleter, flow, failures, parking, lanes };
+  return { heartbeat, deleter, flow, failures, parking, recall, lanes };
 }
 
 function wireFlow(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSelf): FlowControl {

@@ -11,6 +11,7 @@ import { HeldBytesBudget } from './held-bytes';
 import type { ParkingPath } from './journal-path';
 import { Lane, type LaneDeps, type LaneEntry, type RetryingHead } from './lane';
 import type { FailureLog } from './lane-failures';
+import type { ParkRecall } from './park-recall';
 import { Slots } from './slots';
 import { readForReceive, wireWorker, type WorkerDeps, type WorkerOptions } from './worker-wiring';
 
@@ -62,6 +63,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private stopped: Promise<void> | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly parking: ParkingPath | undefined;
+  private readonly recall: ParkRecall | undefined;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -81,7 +83,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       holdsSource: (sourceId) => this.lanes.has(sourceId),
       onFlowTransition: () => this.wakeAll(),
     });
-    ({ heartbeat: this.heartbeat, deleter: this.deleter, flow: this.flow, failures: this.failures, parking: this.parking, lanes: this.laneDeps } = parts);
+    ({ heartbeat: this.heartbeat, deleter: this.deleter, flow: this.flow, failures: this.failures, parking: this.parking, recall: this.recall, lanes: this.laneDeps } = parts);
     this.slots = new Slots(opts.maxConcurrentSources);
     this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
   }
@@ -94,6 +96,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.started) throw new Error('worker already started');
     this.started = true;
     this.heartbeat.start();
+    this.recall?.start();
     this.pruneTimer = setInterval(() => this.pruneRetrying(), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
     for (let i = 0; i < this.opts.receiveConcurrency; i++) this.pollers.push(this.pollLoop());
@@ -138,6 +141,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('stopping', { inFlight: this.lanes.size, graceMs });
     this.pollAbort.abort();
     this.flow.stop();
+    this.recall?.stop();
     this.wakeAll();
     // Waiting lanes start only to see the stop and hand their messages back.
     this.slots.openAll();

@@ -1,5 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger, type FailureRecord } from '../../src/adapters/progress-ledger';
+import { DynamoSourceControl } from '../../src/adapters/source-control';
 import { ledgerKey } from '../../src/adapters/table-keys';
 import type { Sequence } from '../../src/core/message';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';
@@ -58,5 +59,29 @@ describe('a seq-regression head is still recorded (its producer seq is behind th
     await ledger.recordFailure('R', failure(regression));
     const item = (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: ledgerKey('R'), ConsistentRead: true }))).Item;
     expect(item?.stuck?.S).toBe('1');
+  });
+});
+
+describe('headJournaledAt: set only for the head the failure record names, gone with the next failure or advance', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await freshQueueAndTable('headjournaled');
+  });
+  afterAll(() => fx.close());
+
+  it('marks, refuses another message id, and is cleared by a new failure and by an advance', async () => {
+    const ledger = new DynamoLedger(fx.dynamo, fx.table);
+    const control = new DynamoSourceControl(fx.dynamo, fx.table);
+    const item = async () => (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: ledgerKey('H'), ConsistentRead: true }))).Item;
+    await ledger.recordFailure('H', failure(producer(3)));
+    await control.markHeadJournaled('H', 'm-9', 111);
+    expect((await item())?.headJournaledAt).toBeUndefined();
+    await control.markHeadJournaled('H', 'm-3', 222);
+    expect((await item())?.headJournaledAt?.N).toBe('222');
+    await ledger.recordFailure('H', failure(producer(3)));
+    expect((await item())?.headJournaledAt).toBeUndefined();
+    await control.markHeadJournaled('H', 'm-3', 333);
+    await ledger.advance('H', producer(3), 'm-3', 1);
+    expect((await item())?.headJournaledAt).toBeUndefined();
   });
 });

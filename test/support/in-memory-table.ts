@@ -59,6 +59,8 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   readonly gates = new Gates();
   batchReads = 0;
   controlReads = 0;
+  /** sourceId → messageId of the failing head marked journaled (headJournaledAt). */
+  readonly headJournaled = new Map<string, string>();
 
   private fields(sourceId: string): StateFields {
     return this.states.get(sourceId) ?? { state: 'active', controlVersion: 0, journalVersion: 0 };
@@ -97,6 +99,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
       acquireReplay: (id, r) => this.acquireReplay(id, r),
       toClosing: (id, r) => this.toClosing(id, r),
       toActive: (id, r) => this.toActive(id, r),
+      markHeadJournaled: (id, m) => this.markHeadJournaled(id, m),
     };
   }
 
@@ -177,6 +180,11 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
     if (f.state !== 'closing' || f.controlVersion !== r.expectVersion || f.replayOwner !== r.owner) return this.refused(sourceId);
     this.states.set(sourceId, { state: 'active', controlVersion: f.controlVersion, journalVersion: f.journalVersion });
     return { ok: true };
+  }
+
+  async markHeadJournaled(sourceId: string, messageId: string): Promise<void> {
+    const last = this.failures.filter((f) => f.sourceId === sourceId).pop();
+    if (last?.failure.messageId === messageId) this.headJournaled.set(sourceId, messageId);
   }
 
   private enter(sourceId: string, state: SourceState, c: StateChange, journalBump: number): void {
