@@ -36,7 +36,7 @@ export interface ControlPort {
   /** After a journal put: +1 journalVersion, only while parked or replaying (rule 4). */
   bumpJournal(sourceId: string): Promise<ControlWrite>;
   park(sourceId: string, c: StateChange): Promise<ControlWrite>;
-  /** The holder of an aged head parks the source, only if nothing moved since it read it (rule 7). */
+  /** The holder of an aged head parks an active or closing source, only if nothing moved since it read it (rule 7). */
   autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite>;
   unpark(sourceId: string, c: StateChange): Promise<ControlWrite>;
   /** Gives up exactly the head: the position moves to seq, only if it still is what the caller read. */
@@ -137,7 +137,8 @@ export class DynamoSourceControl implements ControlPort {
     const values = this.changeValues(c);
     // The head's journal entry was put before this write: it counts as an append (rule 4).
     const set = this.enter('parked', ', journalVersion = if_not_exists(journalVersion, :zero) + :one');
-    return this.update(sourceId, set, `attribute_not_exists(#st) AND ${versionIs(c.expectVersion)} AND ${positionIs(c.position, values)}`, values);
+    // From closing too: a head held through a replay's last drain must not reach retention unjournaled.
+    return this.update(sourceId, set, `(attribute_not_exists(#st) OR #st = :closing) AND ${versionIs(c.expectVersion)} AND ${positionIs(c.position, values)}`, values);
   }
 
   unpark(sourceId: string, c: StateChange): Promise<ControlWrite> {

@@ -23,6 +23,8 @@ export interface FailingHead {
   sentAt?: number;
   /** When SQS deletes the head if it is still there. */
   retentionDeadlineAt?: number;
+  /** When this head went into the journal (headJournaledAt): from then on SQS retention no longer applies to it. */
+  journaledAt?: number;
 }
 
 export interface SourceRecord {
@@ -49,7 +51,7 @@ export const DEFAULT_THRESHOLDS: StuckThresholds = { attempts: 5, afterMs: 15 * 
 
 export interface SourceSummary extends SourceRecord {
   condition: Condition;
-  /** ms until SQS deletes the failing head (≤ 0: past); only for an active source whose head's deadline is known. */
+  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, while the head is known not to be journaled. */
   retentionLeftMs?: number;
   /** ms since the head first failed, for a failing head. */
   failingForMs?: number;
@@ -58,13 +60,15 @@ export interface SourceSummary extends SourceRecord {
 export function summarize(r: SourceRecord, t: StuckThresholds, now: number): SourceSummary {
   const out: SourceSummary = { ...r, condition: 'ok' };
   if (r.head) out.failingForMs = Math.max(0, now - r.head.since);
+  // A parked, replaying or closing source's head is safe only once it is in the journal: until
+  // then SQS deletes it at its deadline like any other (a closing hold, a seq regression, an
+  // invalid message, a park the holder has not acted on yet).
+  if (r.head?.retentionDeadlineAt !== undefined && r.head.journaledAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   if (r.state !== 'active') {
-    // Once parked the head moves to the journal, where SQS retention no longer applies.
     out.condition = r.state;
     return out;
   }
   if (!r.head) return out;
-  if (r.head.retentionDeadlineAt !== undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   out.condition = r.head.attempt >= t.attempts || (out.failingForMs ?? 0) >= t.afterMs ? 'stuck' : 'retrying';
   return out;
 }

@@ -88,6 +88,12 @@ export class ParkingPath {
    * park the source on the condition that nothing moved since the read (rule 7: a success landing
    * at the same moment makes the condition fail, and the success wins).
    */
+  /** Rule 3 without any I/O: a backoff that ends by the head's park deadline. */
+  capAtDeadline(m: RelayMessage | { sentAt: number }, backoffSeconds: number): number {
+    if (!m.sentAt) return backoffSeconds;
+    return capBackoffAtDeadline(backoffSeconds, this.now(), parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare));
+  }
+
   async watch(m: RelayMessage, backoffSeconds: number): Promise<WatchResult> {
     if (!m.sentAt) return { kind: 'go', backoffSeconds };
     const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
@@ -98,7 +104,8 @@ export class ParkingPath {
     if (isSeqRegression(m.seq, c.position)) return { kind: 'hold' };
     const route = routeFor(c, m.seq);
     if (route === 'duplicate') return { kind: 'duplicate' };
-    if (route !== 'deliver') return { kind: 'hold' };
+    // Active, or closing (its head is held in SQS through the replay's last drain): park it.
+    if (route !== 'deliver' && c.state !== 'closing') return { kind: 'hold' };
     const ageSeconds = Math.round((now - m.sentAt) / 1000);
     const reason = `head seq ${m.seq.text} is ${ageSeconds} s old, past ${Math.round(this.opts.retentionParkShare * 100)}% of the queue's ${this.opts.retentionSeconds} s retention`;
     const parked = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason, nowMs: now, expectVersion: c.controlVersion, position: c.position });

@@ -91,9 +91,10 @@ export class LaneHold {
   }
 
   /** Kept in SQS a little while: the source is closing its replay, or its state moved under the lane. */
-  async forState(lane: LaneCursor, entry: LaneEntry, m: RelayMessage): Promise<Stop> {
-    const backoffSeconds = this.deps.backoff(1, entry.receivedAt);
+  async forState(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, backoffSeconds = this.deps.backoff(1, entry.receivedAt), why?: string): Promise<Stop> {
     this.deps.emit('heldForState', { message: m, backoffSeconds });
+    // A head kept in SQS is not safe from retention: the record carries its deadline for status and the alarm.
+    if (why) await this.deps.failures.record(failureOf(m, m.receiveCount, why), backoffSeconds, m);
     await this.backOff(lane, backoffSeconds);
     return 'stop';
   }
@@ -147,9 +148,11 @@ export class LaneHold {
     return 'stop';
   }
 
-  async journalFailed(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, error: Error, conflict: boolean): Promise<Stop> {
-    const backoffSeconds = this.deps.backoff(m.receiveCount, entry.receivedAt);
+  /** cap: rule 3, the backoff ends by the head's park deadline. */
+  async journalFailed(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, error: Error, conflict: boolean, cap: (seconds: number) => number): Promise<Stop> {
+    const backoffSeconds = cap(this.deps.backoff(m.receiveCount, entry.receivedAt));
     this.deps.emit('journalError', { message: m, error, conflict, backoffSeconds });
+    await this.deps.failures.record(failureOf(m, m.receiveCount, `journal ${conflict ? 'conflict' : 'write failed'}: ${error.message}`), backoffSeconds, m);
     await this.backOff(lane, backoffSeconds);
     return 'stop';
   }

@@ -13,6 +13,11 @@ export class LaneWatch {
     private readonly emit: Emit,
   ) {}
 
+  /** The backoff cut to end by the head's park deadline (rule 3), without asking the table. */
+  cap(m: RelayMessage, backoffSeconds: number): number {
+    return this.parking.capAtDeadline(m, backoffSeconds);
+  }
+
   async watch(m: RelayMessage, backoffSeconds: number): Promise<WatchResult> {
     try {
       return await this.parking.watch(m, backoffSeconds);

@@ -219,12 +219,16 @@ export class Lane implements LaneCursor {
         await this.done(m);
         emit('journaled', { message: m, written: r.written });
         return 'next';
-      case 'hold':
-        return hold.forState(this, entry, m);
+      case 'hold': {
+        // Held through a replay's last drain: the watchdog covers it like a failing head (rules 3 and 7).
+        const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
+        if (typeof watched !== 'number') return watched;
+        return hold.forState(this, entry, m, watched, 'held in SQS: the source is closing its replay');
+      }
       case 'regression':
         return hold.regression(this, entry, m, r.position);
       case 'journal-error':
-        return hold.journalFailed(this, entry, m, r.error, r.conflict);
+        return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.cap(m, s) ?? s);
       case 'read-failed':
         return hold.ledgerFailed(this, entry, m, 'read', r.error);
     }
@@ -238,7 +242,8 @@ export class Lane implements LaneCursor {
    */
   private async watch(entry: LaneEntry, m: RelayMessage, backoffSeconds: number): Promise<number | Step> {
     const { hold, emit, clock } = this.deps;
-    const w = await (this.deps.watch as LaneWatch).watch(m, backoffSeconds);
+    if (!this.deps.watch) return backoffSeconds;
+    const w = await this.deps.watch.watch(m, backoffSeconds);
     if (w.kind === 'go') return w.backoffSeconds;
     if (w.kind === 'hold') return hold.forState(this, entry, m);
     await this.done(m);

@@ -134,7 +134,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   async autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite> {
     await this.gates.pass('autoPark');
     const f = this.fields(sourceId);
-    if (f.state !== 'active' || f.controlVersion !== c.expectVersion || !samePosition(this.positions.get(sourceId), c.position)) return this.refused(sourceId);
+    if ((f.state !== 'active' && f.state !== 'closing') || f.controlVersion !== c.expectVersion || !samePosition(this.positions.get(sourceId), c.position)) return this.refused(sourceId);
     this.enter(sourceId, 'parked', c, 1);
     return { ok: true };
   }

@@ -17,7 +17,14 @@ describe('source condition', () => {
     expect(summarize(failing('a', 4, 1000), t, now).condition).toBe('retrying');
     const parked = summarize({ ...failing('a', 9, 1000, 5), state: 'parked' }, t, now);
     expect(parked).toMatchObject({ condition: 'parked' });
-    expect(parked.retentionLeftMs).toBeUndefined();
+    // Its head is still in SQS (not marked journaled): the time left is shown whatever the state.
+    expect(parked.retentionLeftMs).toBe(5);
+    const journaled = failing('a', 9, 1000, 5);
+    const safe = summarize({ ...journaled, state: 'parked', head: { ...journaled.head!, journaledAt: now - 1 } }, t, now);
+    expect(safe.retentionLeftMs).toBeUndefined();
+    const closing = summarize({ ...failing('c', 1, 1000, 7), state: 'closing' }, t, now);
+    expect(closing).toMatchObject({ condition: 'closing', retentionLeftMs: 7 });
+    expect(extremes([closing, safe])).toEqual({ leastRetentionLeftMs: 7 });
     expect(summarize({ sourceId: 'x', state: 'active' }, t, now).condition).toBe('ok');
   });
 
