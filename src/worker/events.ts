@@ -30,6 +30,8 @@ export interface WorkerEvents {
   heldForState: [{ message: RelayMessage; backoffSeconds: number }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
   autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
+  /** A head that can never take its place in the order was put aside before its deadline and deleted from SQS. */
+  putAside: [{ message: RelayMessage; reason: string; parked: boolean }];
   /** SQS refused a renewal because this task no longer holds the message: its lane lets go of it. */
   visibilityLost: [{ messageIds: string[] }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */

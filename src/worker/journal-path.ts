@@ -1,5 +1,6 @@
 import type { AuditPort } from '../adapters/audit-log';
 import { entryFromMessage, JournalConflictError, type JournalPort } from '../adapters/journal';
+import type { AsidePort } from '../adapters/journal-aside';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
@@ -16,7 +17,17 @@ export type JournalResult =
   | { kind: 'hold' }
   | { kind: 'error'; error: Error; conflict: boolean };
 
+export type AsideResult = { kind: 'go'; backoffSeconds: number } | { kind: 'aside'; parked: boolean } | { kind: 'hold' };
+
 export type WatchResult = { kind: 'go'; backoffSeconds: number } | { kind: 'parked'; deadlineAt: number } | { kind: 'hold' } | { kind: 'duplicate' };
+
+export interface ParkingPorts {
+  control: ControlPort;
+  journal: JournalPort;
+  audit: AuditPort;
+  /** Where a head that can never take its place in the order is saved before its deadline. */
+  aside?: AsidePort;
+}
 
 export interface ParkingOptions {
   /** The queue's MessageRetentionPeriod, in seconds. */
@@ -34,7 +45,7 @@ export class ParkingPath {
   readonly reads: StandingReads;
 
   constructor(
-    private readonly ports: { control: ControlPort; journal: JournalPort; audit: AuditPort },
+    private readonly ports: ParkingPorts,
     private readonly opts: ParkingOptions,
     private readonly now: () => number,
   ) {
@@ -115,6 +126,45 @@ export class ParkingPath {
       .catch(() => undefined);
     await this.markHeadJournaled(m);
     return { kind: 'parked', deadlineAt };
+  }
+
+  /**
+   * The watchdog for a head that can never take its place in the order (a seq regression): its
+   * backoff ends by the park deadline, and at the deadline it is put aside (body kept, audited),
+   * an active or closing source is parked on the same conditions as rule 7, and the caller
+   * deletes it from SQS. Without an aside port it stays in SQS, shown with its time left.
+   */
+  async watchAside(m: RelayMessage, reason: string, detail: string, backoffSeconds: number): Promise<AsideResult> {
+    if (!m.sentAt || !this.ports.aside) return { kind: 'go', backoffSeconds };
+    const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
+    const now = this.now();
+    if (now < deadlineAt) return { kind: 'go', backoffSeconds: capBackoffAtDeadline(backoffSeconds, now, deadlineAt) };
+    await this.ports.aside.putAside({
+      sourceId: m.sourceId,
+      messageId: m.messageId,
+      reason,
+      detail,
+      body: m.body,
+      contentType: m.contentType,
+      seqText: m.seq.text,
+      sqsSeq: m.seq.sqs,
+      queueId: m.seq.queueId,
+      sentAt: m.sentAt,
+      firstSeenAt: m.firstReceivedAt || now,
+      asideAt: now,
+    });
+    const c = await this.ports.control.read(m.sourceId);
+    const why = `head ${m.messageId} (${reason}) put aside ${Math.round((now - m.sentAt) / 1000)} s after it was sent, before the queue's retention: ${detail}`;
+    let parked = false;
+    if (c.state === 'active' || c.state === 'closing') {
+      const r = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason: why, nowMs: now, expectVersion: c.controlVersion, position: c.position });
+      if (!r.ok) return { kind: 'hold' };
+      parked = true;
+    }
+    await this.ports.audit
+      .record({ sourceId: m.sourceId, action: 'aside', actor: 'fifo-relay watchdog', reason: why, at: now, details: { messageId: m.messageId, seq: m.seq.text, sentAt: m.sentAt, deadlineAt, parked } })
+      .catch(() => undefined);
+    return { kind: 'aside', parked };
   }
 
   /** Best effort: the message is safe in the journal whether or not the record says so. */

@@ -31,6 +31,9 @@ export interface LaneCursor {
 
 export type Stop = 'stop';
 
+export const regressionDetail = (m: RelayMessage, position: LedgerPosition | undefined): string =>
+  `seq went backwards: ${m.seq.text} arrived after ${String(position?.producerSeq)} was delivered`;
+
 export const idOf = (e: LaneEntry): string => (e.item.ok ? e.item.message.messageId : e.item.invalid.messageId);
 const handleOf = (e: LaneEntry): string | undefined => (e.item.ok ? e.item.message.receiptHandle : e.item.invalid.receiptHandle);
 
@@ -118,8 +121,8 @@ export class LaneHold {
   }
 
   /** Kept, blocking its source like an invalid message: only an operator can say what it should be. */
-  async regression(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, position: LedgerPosition | undefined): Promise<Stop> {
-    const detail = `seq went backwards: ${m.seq.text} arrived after ${String(position?.producerSeq)} was delivered`;
+  async regression(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, position: LedgerPosition | undefined, backoffSeconds = this.deps.backoff(m.receiveCount, entry.receivedAt)): Promise<Stop> {
+    const detail = regressionDetail(m, position);
     const invalid: InvalidMessage = {
       messageId: m.messageId,
       receiptHandle: m.receiptHandle,
@@ -130,7 +133,6 @@ export class LaneHold {
       firstReceivedAt: m.firstReceivedAt,
       sentAt: m.sentAt,
     };
-    const backoffSeconds = this.deps.backoff(m.receiveCount, entry.receivedAt);
     // Its producer seq is behind the position by definition: the record is conditioned on its SQS place instead.
     const sequence = { ...m.seq, kind: 'sqs' as const, value: m.seq.sqs };
     await this.deps.failures.record({ ...failureOf(m, m.receiveCount, detail), sequence }, backoffSeconds, m);

@@ -1,5 +1,5 @@
 import type { RelayMessage } from '../core/message';
-import type { ParkingPath, WatchResult } from './journal-path';
+import type { AsideResult, ParkingPath, WatchResult } from './journal-path';
 import type { Emit } from './lane-hold';
 
 /**
@@ -16,6 +16,15 @@ export class LaneWatch {
   /** The backoff cut to end by the head's park deadline (rule 3), without asking the table. */
   cap(m: RelayMessage, backoffSeconds: number): number {
     return this.parking.capAtDeadline(m, backoffSeconds);
+  }
+
+  async aside(m: RelayMessage, reason: string, detail: string, backoffSeconds: number): Promise<AsideResult> {
+    try {
+      return await this.parking.watchAside(m, reason, detail, backoffSeconds);
+    } catch (err) {
+      this.emit('journalError', { message: m, error: err as Error, conflict: false, backoffSeconds });
+      return { kind: 'go', backoffSeconds };
+    }
   }
 
   async watch(m: RelayMessage, backoffSeconds: number): Promise<WatchResult> {

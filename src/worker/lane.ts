@@ -3,7 +3,7 @@ import { remainingFrom } from '../core/lanes';
 import type { RelayMessage } from '../core/message';
 import type { FlowGate } from './flow-control';
 import { failureOf, type FailureLog } from './lane-failures';
-import { entryOf, idOf, type BackoffFn, type Emit, type LaneCursor, type LaneEntry, type LaneHold } from './lane-hold';
+import { entryOf, idOf, regressionDetail, type BackoffFn, type Emit, type LaneCursor, type LaneEntry, type LaneHold } from './lane-hold';
 import type { RouteDecision, Router } from './lane-route';
 import type { LaneWatch } from './lane-watch';
 
@@ -225,8 +225,16 @@ export class Lane implements LaneCursor {
         if (typeof watched !== 'number') return watched;
         return hold.forState(this, entry, m, watched, 'held in SQS: the source is closing its replay');
       }
-      case 'regression':
-        return hold.regression(this, entry, m, r.position);
+      case 'regression': {
+        const backoffSeconds = this.deps.clock.backoff(m.receiveCount, entry.receivedAt);
+        const w = this.deps.watch ? await this.deps.watch.aside(m, 'seq-regression', regressionDetail(m, r.position), backoffSeconds) : undefined;
+        if (w?.kind === 'hold') return hold.forState(this, entry, m);
+        if (w?.kind !== 'aside') return hold.regression(this, entry, m, r.position, w?.backoffSeconds ?? backoffSeconds);
+        await this.done(m);
+        emit('putAside', { message: m, reason: 'seq-regression', parked: w.parked });
+        await hold.release(this, this.rest(this.at + 1), 'after-failure');
+        return 'stop';
+      }
       case 'journal-error':
         return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.cap(m, s) ?? s);
       case 'read-failed':

@@ -1,8 +1,6 @@
 import type { AppPort } from '../adapters/http-app';
-import type { AuditPort } from '../adapters/audit-log';
-import type { JournalPort } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
-import type { ControlPort } from '../adapters/source-control';
+import type { ParkingPorts } from './journal-path';
 import type { QueuePort } from '../adapters/sqs-queue';
 import { SQS_MAX_VISIBILITY_SECONDS } from '../config';
 import type { ParseResult } from '../core/message';
@@ -51,8 +49,8 @@ export interface WorkerDeps {
   queue: QueuePort;
   ledger: LedgerPort;
   app: AppPort;
-  /** Parking (state, journal, audit): all three, or none for a worker without park/replay. */
-  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort };
+  /** Parking (state, journal, audit; aside for heads that have no place in the order): or none for a worker without park/replay. */
+  parking?: ParkingPorts;
   /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */

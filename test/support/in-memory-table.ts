@@ -1,5 +1,6 @@
 import type { AuditPort, AuditRecord } from '../../src/adapters/audit-log';
 import { JournalConflictError, splitBody, type JournalEntry, type JournalPort } from '../../src/adapters/journal';
+import type { AsideEntry, AsidePort } from '../../src/adapters/journal-aside';
 import type { ControlPort, ControlWrite, StateChange } from '../../src/adapters/source-control';
 import { isCoveredByLedger, type LedgerPosition } from '../../src/core/ledger-position';
 import type { Sequence } from '../../src/core/message';
@@ -52,10 +53,11 @@ export class Gates {
  * One source item collection in memory: the ledger's position (MemoryLedger), its state fields,
  * its journal and its audit trail, with the same conditions as the DynamoDB adapters.
  */
-export class MemorySourceTable extends MemoryLedger implements JournalPort, AuditPort {
+export class MemorySourceTable extends MemoryLedger implements JournalPort, AuditPort, AsidePort {
   readonly states = new Map<string, StateFields>();
   readonly journal = new Map<string, Map<bigint, JournalEntry>>();
   readonly audits: AuditRecord[] = [];
+  readonly asides: AsideEntry[] = [];
   readonly gates = new Gates();
   batchReads = 0;
   controlReads = 0;
@@ -247,6 +249,12 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
 
   async count(sourceId: string): Promise<number> {
     return this.journal.get(sourceId)?.size ?? 0;
+  }
+
+  async putAside(e: AsideEntry): Promise<'written' | 'exists'> {
+    if (this.asides.some((a) => a.sourceId === e.sourceId && a.messageId === e.messageId)) return 'exists';
+    this.asides.push({ ...e });
+    return 'written';
   }
 
   // AuditPort

@@ -88,3 +88,28 @@ describe('every held head, whatever its state, is journaled before its deadline 
     expect(table.failures.find((x) => x.sourceId === 'A')?.failure.retentionDeadlineAt).toEqual(expect.any(Number));
   });
 });
+
+describe('a seq-regression head is journaled aside before its deadline, never dropped by SQS', () => {
+  let worker: Worker | undefined;
+  afterEach(async () => {
+    await worker?.stop(100);
+    worker = undefined;
+  });
+
+  it('past the park deadline the holder puts it aside (body kept), parks the source, audits, and deletes it from SQS', async () => {
+    const queue = new MemoryFifoQueue();
+    const table = new MemorySourceTable();
+    // Seq 5 was delivered from this queue at SequenceNumber 0; seq 1 arrives after it.
+    await table.advance('A', { kind: 'producer', value: 5n, text: '5', key: '5', sqs: 0n, queueId: QUEUE_ID });
+    queue.send('A', 'late one', seqAttr(1));
+    worker = new Worker(options(), { queue, ledger: table, app: new ScriptedApp(), parking: { ...ports(table), aside: table }, now: () => Date.now() + 80_000 });
+    const invalid = collect(worker, 'invalidMessage');
+    worker.start();
+    await waitFor('aside', () => table.asides.length === 1);
+    expect(table.asides[0]).toMatchObject({ sourceId: 'A', reason: 'seq-regression', body: 'late one', seqText: '1' });
+    await waitFor('deleted from SQS', () => queue.size === 0);
+    expect(table.snapshot('A').state).toBe('parked');
+    expect(table.audits.map((a) => a.action)).toEqual(['aside']);
+    expect(invalid.length).toBeLessThanOrEqual(1);
+  });
+});
