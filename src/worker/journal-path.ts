@@ -4,7 +4,7 @@ import type { AsidePort } from '../adapters/journal-aside';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
-import { capBackoffAtDeadline, parkDeadline, routeFor } from '../core/source-state';
+import { capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
 import { StandingReads, type ReceiveRead, type Standing } from './standing-reads';
 
 /** What became of a message of a parked or replaying source. */
@@ -93,18 +93,18 @@ export class ParkingPath {
     }
   }
 
-  /**
-   * The retention watchdog, asked by the lane holding a head that has failed: 'go' with a backoff
-   * that ends by the park deadline (rule 3), or, once the deadline has come, journal the head and
-   * park the source on the condition that nothing moved since the read (rule 7: a success landing
-   * at the same moment makes the condition fail, and the success wins).
-   */
   /** Rule 3 without any I/O: a backoff that ends by the head's park deadline. */
   capAtDeadline(m: RelayMessage | { sentAt: number }, backoffSeconds: number): number {
     if (!m.sentAt) return backoffSeconds;
     return capBackoffAtDeadline(backoffSeconds, this.now(), parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare));
   }
 
+  /**
+   * The retention watchdog, asked by the lane holding a head that has failed: 'go' with a backoff
+   * that ends by the park deadline (rule 3), or, once the deadline has come, journal the head and
+   * park the source on the condition that nothing moved since the read (rule 7: a success landing
+   * at the same moment makes the condition fail, and the success wins).
+   */
   async watch(m: RelayMessage, backoffSeconds: number): Promise<WatchResult> {
     if (!m.sentAt) return { kind: 'go', backoffSeconds };
     const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
@@ -119,13 +119,42 @@ export class ParkingPath {
     if (route !== 'deliver' && c.state !== 'closing') return { kind: 'hold' };
     const ageSeconds = Math.round((now - m.sentAt) / 1000);
     const reason = `head seq ${m.seq.text} is ${ageSeconds} s old, past ${Math.round(this.opts.retentionParkShare * 100)}% of the queue's ${this.opts.retentionSeconds} s retention`;
+    if (!(await this.parkJournaled(m, c, reason, now, { deadlineAt }))) return { kind: 'hold' };
+    return { kind: 'parked', deadlineAt };
+  }
+
+  /**
+   * The seam for any watchdog holding a message it must not keep in SQS (a queue-level guard as
+   * much as the lane's): journal it and see its source parked. 'parked' or 'journaled': the
+   * caller may delete it from SQS. An active or closing source is parked on rule 7's conditions
+   * (a success landing meanwhile wins: 'hold' or 'duplicate'); a parked or replaying one takes it
+   * by rule 4 (entry, then the journalVersion bump).
+   */
+  async journalAndPark(m: RelayMessage, reason: string): Promise<'parked' | 'journaled' | 'duplicate' | 'hold'> {
+    const now = this.now();
+    const before = await this.ports.control.read(m.sourceId);
+    if (before.state === 'parked' || before.state === 'replaying') {
+      const j = await this.journal(m, true);
+      return j.kind === 'journaled' || j.kind === 'duplicate' ? j.kind : 'hold';
+    }
+    await this.ports.journal.put(entryFromMessage(m, now));
+    const c = await this.ports.control.read(m.sourceId);
+    if (isSeqRegression(m.seq, c.position)) return 'hold';
+    const route = routeFor(c, m.seq);
+    if (route === 'duplicate') return 'duplicate';
+    if (route !== 'deliver' && c.state !== 'closing') return 'hold';
+    return (await this.parkJournaled(m, c, reason, now, {})) ? 'parked' : 'hold';
+  }
+
+  /** The head is journaled: park (bumping journalVersion in the same write), audit, and mark the head journaled. */
+  private async parkJournaled(m: RelayMessage, c: SourceControl, reason: string, now: number, details: Record<string, unknown>): Promise<boolean> {
     const parked = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason, nowMs: now, expectVersion: c.controlVersion, position: c.position });
-    if (!parked.ok) return { kind: 'hold' };
+    if (!parked.ok) return false;
     await this.ports.audit
-      .record({ sourceId: m.sourceId, action: 'auto-park', actor: 'fifo-relay watchdog', reason, at: now, details: { headSeq: m.seq.text, messageId: m.messageId, sentAt: m.sentAt, deadlineAt } })
+      .record({ sourceId: m.sourceId, action: 'auto-park', actor: 'fifo-relay watchdog', reason, at: now, details: { headSeq: m.seq.text, messageId: m.messageId, sentAt: m.sentAt, ...details } })
       .catch(() => undefined);
     await this.markHeadJournaled(m);
-    return { kind: 'parked', deadlineAt };
+    return true;
   }
 
   /**

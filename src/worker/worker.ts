@@ -97,7 +97,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.started = true;
     this.heartbeat.start();
     this.recall?.start();
-    this.pruneTimer = setInterval(() => this.pruneRetrying(), PRUNE_EVERY_MS);
+    // Retry entries whose head another task surely took over or finished go; on a timer, not per scrape.
+    this.pruneTimer = setInterval(() => this.failures.prune(2 * this.opts.visibilityTimeoutSeconds * 1000, (key) => this.lanes.has(key)), PRUNE_EVERY_MS);
     this.pruneTimer.unref();
     for (let i = 0; i < this.opts.receiveConcurrency; i++) this.pollers.push(this.pollLoop());
   }
@@ -129,6 +130,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** The circuit breaker, 429 pause and rate limit as they stand: for /status and /readyz. */
   flowStatus(): FlowStatus {
     return this.flow.status();
+  }
+
+  /** Park and journal questions, for a watchdog outside the lanes (journalAndPark); undefined without parking. */
+  parkingPath(): ParkingPath | undefined {
+    return this.parking;
   }
 
   /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
@@ -268,11 +274,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       });
       this.lanePromises.add(run);
     }
-  }
-
-  /** Retry entries whose head another task surely took over or finished go; on a timer of its own, not per scrape. */
-  private pruneRetrying(): void {
-    this.failures.prune(2 * this.opts.visibilityTimeoutSeconds * 1000, (key) => this.lanes.has(key));
   }
 
   private waitForWake(ms?: number): Promise<void> {
