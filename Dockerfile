@@ -25,6 +25,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 9400
-# ECS and docker stop send SIGTERM; node is PID 1 (exec form), so the worker's handler gets it directly.
+# ECS and docker stop send SIGTERM. The worker handles it from before its start-up checks, so it
+# stops cleanly even as PID 1; the ECS task (initProcessEnabled) and compose (init: true) still put
+# a small init in front of node, which forwards signals and reaps children.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/main.js"]

@@ -76,8 +76,8 @@ export interface RunResult {
   notes: string[];
 }
 
-const DDB_WRITES = new Set(['BatchExecuteStatementCommand', 'UpdateItemCommand', 'PutItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
-const DDB_READS = new Set(['GetItemCommand', 'QueryCommand', 'BatchGetItemCommand', 'ScanCommand']);
+const DDB_WRITES = new Set(['BatchExecuteStatement', 'UpdateItem', 'PutItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+const DDB_READS = new Set(['GetItem', 'Query', 'BatchGetItem', 'Scan']);
 
 /** Counts first successes as the app records them, incrementally. */
 class SuccessTracker {
@@ -373,7 +373,7 @@ export async function runOne(ctx: RunContext, scenario: Scenario, consumer: Cons
       } else if (DDB_WRITES.has(action)) {
         ddbWrites += n;
         // Batched calls count their statements (the :items keys); the others write one item each.
-        if (action !== 'BatchExecuteStatementCommand') ddbWriteItems += n;
+        if (action !== 'BatchExecuteStatement') ddbWriteItems += n;
       }
       else if (DDB_READS.has(action)) ddbReads += n;
     }

@@ -41,12 +41,12 @@ export function outagePreset(size: 'full' | 'short'): Pick<OutageOptions, 'sourc
   return size === 'full' ? { sources: 50, perSource: 20, downMs: 40_000, drainCapMs: 120_000 } : { sources: 50, perSource: 10, downMs: 20_000, drainCapMs: 90_000 };
 }
 
-/** Sum of ReceiveMessage calls (every outcome) in a worker's /metrics; 0 if it does not answer. The label is the SDK's command name. */
+/** Sum of ReceiveMessage calls (every outcome) in a worker's /metrics; 0 if it does not answer. The label is the AWS API name. */
 async function receivesOf(port: number): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
   let n = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('fifo_relay_aws_requests_total{') && line.includes('service="sqs"') && line.includes('action="ReceiveMessageCommand"')) n += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+    if (line.startsWith('fifo_relay_aws_requests_total{') && line.includes('service="sqs"') && line.includes('action="ReceiveMessage"')) n += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
   }
   return n;
 }

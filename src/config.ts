@@ -391,6 +391,10 @@ function headerProblem(name: string, value: string): string | undefined {
     return `TARGET_AUTH_HEADER is not a valid HTTP header value: ${why}`;
   }
   if (value !== value.trim()) return `${name} has leading or trailing whitespace, which HTTP drops: remove it`;
+  // ECS passes a key/value secret (the Secrets Manager console's default) as its whole JSON text.
+  if (value.startsWith('{')) {
+    return `${name} looks like a JSON object (a key/value secret?): store the header value itself, such as "Bearer …", as the secret's plaintext`;
+  }
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import './dev/require-node';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './observability/logger';
-import { StartupError, startRelay } from './relay';
+import { StartupError, startRelay, type RunningRelay } from './relay';
 
 /** Entry point of the container: configuration from the environment, exit 0 after a clean stop. */
 async function main(): Promise<void> {
@@ -16,16 +16,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let relay;
-  try {
-    relay = await startRelay(config, log);
-  } catch (err) {
-    if (err instanceof StartupError) {
-      for (const line of err.message.split('\n')) log.fatal({ event: 'startup_refused' }, line);
-      process.exit(1);
-    }
-    throw err;
-  }
+  // Installed before start-up: a signal then would otherwise be ignored (node as PID 1) or kill
+  // the process mid-check, and ECS would wait out its whole stopTimeout.
+  let relay: RunningRelay | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -33,6 +26,12 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     stopping = true;
+    if (relay === undefined) {
+      // Start-up holds no message: the worker starts polling only as startRelay returns, in the
+      // same microtask run that sets `relay`, so no signal can fall in between.
+      log.info({ event: 'signal', signal }, 'signal during start-up: stopping before the worker started');
+      process.exit(0);
+    }
     log.info({ event: 'signal', signal }, 'graceful stop');
     relay
       .stop()
@@ -44,6 +43,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  try {
+    relay = await startRelay(config, log);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      for (const line of err.message.split('\n')) log.fatal({ event: 'startup_refused' }, line);
+      process.exit(1);
+    }
+    throw err;
+  }
 }
 
 main().catch((err: Error) => {

@@ -21,6 +21,9 @@ import { Metrics } from './observability/metrics';
 import { StatusService } from './observability/status-view';
 import { registerTableGauges } from './observability/table-metrics';
 import { TableStatusCache } from './observability/table-status';
+import { TaskHeartbeat } from './observability/task-heartbeat';
+import { DynamoTaskHealth } from './adapters/task-health';
+import { readQueueDepth } from './adapters/queue-health';
 import type { FlowOptions } from './worker/flow-control';
 import { ProgressWatchdog, stuckAfterMs } from './observability/progress-watchdog';
 import { Worker } from './worker/worker';
@@ -91,7 +94,9 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     receiveTimeoutMs: receiveTimeoutMs(config.awsRequestTimeoutMs, config.receiveWaitSeconds),
   });
   // Advances of different sources that finish together share one DynamoDB call; the lane sees single calls.
-  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable, cutoff), { maxInFlight: config.ledgerBatchesInFlight });
+  // One id for this task: on its failure records (which task holds a head), its health line and its replay lease.
+  const taskId = `${hostname()}/${randomUUID().slice(0, 8)}`;
+  const ledger = new GroupCommitLedger(new DynamoLedger(dynamo, config.progressTable, cutoff, taskId), { maxInFlight: config.ledgerBatchesInFlight });
   // Shutdown's hard deadline cuts the parking adapters' calls too.
   const cutDynamo = withCutoff(dynamo, cutoff);
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
@@ -131,21 +136,26 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
     },
     { queue, ledger, app, parking, cutCalls: () => cutoff.cut() },
   );
+  // Replayed deliveries count wherever deliveries do (metrics, EMF): NoDeliveries must not fire during a replay.
+  const replayed: Array<() => void> = [() => metrics.countReplayed()];
   const replayer = new Replayer(
     {
       ...parking,
       ledger,
       app,
-      listReplaying: async () => [...(await control.listInState('replaying')), ...(await control.listInState('closing'))],
+      listReplaying: async (o) => [...(await control.listInState('replaying')), ...(o?.closing === false ? [] : await control.listInState('closing'))],
       onEvent: (e) => {
         if (e.kind === 'error') log.error({ event: 'replay_error', sourceId: e.sourceId, err: e.error }, 'replay step failed; will retry');
         else if (e.kind === 'failed') log.warn({ event: 'replay_delivery_failed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt, error: e.detail }, 'replayed delivery failed; will retry');
-        else if (e.kind === 'delivered') log.info({ event: 'replayed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt }, 'delivered from the journal');
+        else if (e.kind === 'delivered') {
+          for (const count of replayed) count();
+          log.info({ event: 'replayed', sourceId: e.sourceId, seq: e.seq, attempt: e.attempt }, 'delivered from the journal');
+        }
         else if (e.outcome === 'done') log.info({ event: 'replay_done', sourceId: e.sourceId }, 'replay finished; source active again');
       },
     },
     {
-      owner: `${hostname()}/${randomUUID().slice(0, 8)}`,
+      owner: taskId,
       // The lease is renewed before every entry, so it only has to outlast one app call.
       leaseMs: Math.max(30_000, config.appTimeoutMs * 3),
       pollMs: config.replayPollMs,
@@ -156,19 +166,28 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   metrics.attach(worker);
   logWorkerEvents(worker, log);
   const stopEmf = config.emfNamespace
-    ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`) })
+    ? startEmf(worker, { namespace: config.emfNamespace, queueName: facts.arn.split(':').pop() ?? '', write: (line) => process.stdout.write(`${line}\n`), onReplayed: (count) => replayed.push(count) })
     : () => undefined;
-  const tableStatus = new TableStatusCache(new SourceStatusReader(dynamo, config.progressTable), {
+  const reader = new SourceStatusReader(dynamo, config.progressTable);
+  const taskHealth = new DynamoTaskHealth(dynamo, config.progressTable);
+  const tableStatus = new TableStatusCache(reader, {
     thresholds: { attempts: config.stuckAttempts, afterMs: config.stuckAfterSeconds * 1000 },
     refreshMs: config.statusRefreshSeconds * 1000,
-    onError: () => metrics.errors.inc({ operation: 'status-read' }),
+    onError: () => metrics.countError('status-read'),
+    tasks: () => taskHealth.list(),
+    queue: () => readQueueDepth(sqs, config.queueUrl),
   });
   registerTableGauges(metrics.registry, tableStatus, facts.retentionSeconds);
-  const status = new StatusService(worker, tableStatus, facts.retentionSeconds);
+  // Three refresh intervals (15 s by default): one small write per task per interval (docs/operations.md).
+  const heartbeatMs = config.statusRefreshSeconds * 3000;
+  // status is read only once the heartbeat starts, below.
+  const heartbeat: TaskHeartbeat = new TaskHeartbeat(worker, taskHealth, { taskId, intervalMs: heartbeatMs, delivered: (): number => status.delivered, onError: () => metrics.countError('task-health-write') });
+  const status: StatusService = new StatusService(worker, tableStatus, { retentionSeconds: facts.retentionSeconds, heartbeat, taskStaleMs: heartbeatMs * 3, describe: (id, t, now) => reader.describe(id, t, now) });
   const watchdog = new ProgressWatchdog(worker, stuckAfterMs(config.appTimeoutMs, config.awsRequestTimeoutMs));
   const server = await startObservabilityServer({ port: config.httpPort, registry: metrics.registry, worker, isReady: () => worker.isRunning, isLive: () => watchdog.healthy(), status });
   worker.start();
   replayer.start();
+  heartbeat.start();
   log.info(
     { event: 'started', queueArn: facts.arn, queueId: facts.id, table: config.progressTable, target: config.targetUrl, httpPort: server.port, maxConcurrentSources: config.maxConcurrentSources },
     'fifo-relay started',
@@ -187,6 +206,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
         Promise.race([replayer.stop(), new Promise<void>((resolve) => (bound = setTimeout(resolve, graceMs + REPLAYER_STOP_MARGIN_MS)))]),
       ]);
       clearTimeout(bound);
+      await heartbeat.stop();
       stopEmf();
       await server.close();
       app.close();

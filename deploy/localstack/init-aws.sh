@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# LocalStack ready hook: creates the FIFO queue and the progress table the way the CDK app does,
+# LocalStack ready hook: creates the FIFO queue and the progress table as the CDK app does,
 # then seeds a few demo messages. Safe to run twice.
 set -euo pipefail
 
@@ -7,6 +7,12 @@ queue_name="${FIFO_RELAY_QUEUE_NAME:-fifo-relay.fifo}"
 table="${FIFO_RELAY_TABLE:-fifo-relay-progress}"
 sources="${FIFO_RELAY_DEMO_SOURCES:-3}"
 per_source="${FIFO_RELAY_DEMO_MESSAGES_PER_SOURCE:-5}"
+table_json="${FIFO_RELAY_TABLE_JSON:-/etc/localstack/init/fifo-relay/progress-table.json}"
+# Checked before anything is created, so a half-made setup never looks ready.
+if [ ! -r "${table_json}" ]; then
+  echo "fifo-relay: ${table_json} is missing: mount deploy/localstack/progress-table.json there" >&2
+  exit 1
+fi
 
 # No RedrivePolicy, ever: the worker retries a message until the app accepts it.
 queue_url="$(awslocal sqs create-queue --queue-name "${queue_name}" \
@@ -20,22 +26,10 @@ queue_url="$(awslocal sqs create-queue --queue-name "${queue_name}" \
   }' --query QueueUrl --output text)"
 echo "fifo-relay: queue ${queue_url}"
 
+# The key schema and every index come from the table's one definition (src/adapters/table-indexes.ts),
+# written to this file by infra/bin/write-localstack-table.ts; options given here override the file.
 if ! awslocal dynamodb describe-table --table-name "${table}" >/dev/null 2>&1; then
-  awslocal dynamodb create-table --table-name "${table}" \
-    --billing-mode PAY_PER_REQUEST \
-    --attribute-definitions \
-      AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=S \
-      AttributeName=stuck,AttributeType=S \
-      AttributeName=stuckSince,AttributeType=N \
-    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
-    --global-secondary-indexes '[{
-      "IndexName": "stuck-by-since",
-      "KeySchema": [
-        {"AttributeName": "stuck", "KeyType": "HASH"},
-        {"AttributeName": "stuckSince", "KeyType": "RANGE"}
-      ],
-      "Projection": {"ProjectionType": "ALL"}
-    }]' >/dev/null
+  awslocal dynamodb create-table --cli-input-json "file://${table_json}" --table-name "${table}" >/dev/null
   awslocal dynamodb wait table-exists --table-name "${table}"
 fi
 echo "fifo-relay: table ${table}"

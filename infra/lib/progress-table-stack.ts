@@ -1,37 +1,27 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEY, type KeyAttribute, type KeyAttributeType } from '../../src/adapters/table-indexes';
 
-/** The sparse index the operator's `status` command lists failing sources from. */
-export const STUCK_INDEX_NAME = 'stuck-by-since';
-/** Sparse index of parked, replaying and closing sources (src/adapters/source-control.ts). */
-export const STATE_INDEX_NAME = 'state-by-since';
+const ATTRIBUTE_TYPE: Record<KeyAttributeType, dynamodb.AttributeType> = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER };
+const attribute = (a: KeyAttribute): dynamodb.Attribute => ({ name: a.name, type: ATTRIBUTE_TYPE[a.type] });
 
 /** One item collection per source (ledger, journal, audit): see src/adapters/table-keys.ts. */
 export const PROGRESS_TABLE_KEYS: Pick<dynamodb.TablePropsV2, 'partitionKey' | 'sortKey'> = {
-  partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-  sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+  partitionKey: attribute(TABLE_KEY.partitionKey),
+  sortKey: attribute(TABLE_KEY.sortKey),
 };
 
-/**
- * Every index of the table, one entry each. All are sparse (only items that carry the key
- * attribute appear) and project what the operator's listing prints. Add new ones here; the
- * worker and operator policies name indexes through `indexArn`.
- */
-export const PROGRESS_TABLE_INDEXES: dynamodb.GlobalSecondaryIndexPropsV2[] = [
-  {
-    indexName: STUCK_INDEX_NAME,
-    partitionKey: { name: 'stuck', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'stuckSince', type: dynamodb.AttributeType.NUMBER },
-    projectionType: dynamodb.ProjectionType.ALL,
-  },
-  {
-    indexName: STATE_INDEX_NAME,
-    partitionKey: { name: 'listState', type: dynamodb.AttributeType.STRING },
-    sortKey: { name: 'stateSince', type: dynamodb.AttributeType.NUMBER },
-    projectionType: dynamodb.ProjectionType.ALL,
-  },
-];
+/** Every index of the table, from the one definition `fifo-relay setup` and the LocalStack hook also use. */
+export const PROGRESS_TABLE_INDEXES: dynamodb.GlobalSecondaryIndexPropsV2[] = TABLE_INDEXES.map((i) => ({
+  indexName: i.name,
+  partitionKey: attribute(i.partitionKey),
+  sortKey: attribute(i.sortKey),
+  projectionType: dynamodb.ProjectionType.ALL,
+}));
+
+/** The policies name indexes through these. */
+export const INDEX_NAMES: readonly string[] = TABLE_INDEXES.map((i) => i.name);
 
 export interface ProgressTableStackProps extends StackProps {
   tableName: string;
@@ -42,8 +32,11 @@ export interface ProgressTableStackProps extends StackProps {
 }
 
 /**
- * The progress ledger, one global table for every region's worker service. It has no TTL and
- * the worker uses no transactions, so it can later move to multi-region strong consistency.
+ * The progress ledger, one global table for every region's worker service, in the default
+ * eventual-consistency mode (MREC). The worker uses no TTL and no transactions, which strong
+ * consistency (MRSC) forbids, but MRSC is chosen when a table is created, on an empty table,
+ * and TableV2 sets it only at creation (multiRegionConsistency, witnessRegion): moving means a
+ * new table under another name, its data copied or the services drained and restarted on it.
  */
 export class ProgressTableStack extends Stack {
   readonly table: dynamodb.TableV2;

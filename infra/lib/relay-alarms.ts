@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -86,7 +86,9 @@ export class RelayAlarms extends Construct {
       statistic: 'Minimum',
       period: minute,
     }).createAlarm(this, 'TooFewTasks', {
-      alarmDescription: `Fewer than ${props.minTasks} worker task(s) of ${queueName} running for 5 min: tasks fail to start or crash; see the service's events and stopped tasks.`,
+      alarmDescription:
+        `Fewer than ${props.minTasks} worker task(s) of ${queueName} running for 5 min: tasks fail to start or crash; see the service's events and stopped tasks. ` +
+        'On a new stack it fires once, minutes after creation, until Container Insights has reported the running tasks; not a deployment alarm.',
       threshold: props.minTasks,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 5,
@@ -95,6 +97,13 @@ export class RelayAlarms extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    if (!props.alarmTopicArn) {
+      Annotations.of(Stack.of(this)).addWarningV2(
+        'fifo-relay:no-alarm-topic',
+        'context alarmTopicArn not set: OldestMessageAge, StuckSources, NoDeliveries and TooFewTasks have no action, so nobody is told when ' +
+          'a source is stuck or the service stops; set alarmTopicArn=arn:aws:sns:{region}:<account>:<topic>',
+      );
+    }
     if (props.alarmTopicArn) {
       const topic = new actions.SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
       for (const alarm of [this.oldestMessage, this.stuckSources, this.noDeliveries, this.tooFewTasks]) {

@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -37,6 +38,17 @@ export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
       principals: [new iam.AnyPrincipal()],
       actions: props.dynamoDbActions,
       resources: props.dynamoDbResources,
+    }),
+  );
+  // ECR serves image layers from S3: through a gateway endpoint (free) rather than the NAT
+  // gateways, admitting only ECR's layer bucket of this region, the policy ECS documents for it.
+  const s3 = vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+  s3.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'EcrImageLayersOnly',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:GetObject'],
+      resources: [`arn:${Stack.of(scope).partition}:s3:::prod-${Stack.of(scope).region}-starport-layer-bucket/*`],
     }),
   );
   return vpc;

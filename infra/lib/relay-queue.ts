@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -24,6 +24,9 @@ export class RelayQueue extends Construct {
       visibilityTimeout: Duration.seconds(30),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // Up to 14 days of undelivered messages: a renamed queue, `cdk destroy` or a retired region
+      // must never delete them with the stack. Deleting it is a deliberate step (docs/deploy.md).
+      removalPolicy: RemovalPolicy.RETAIN,
     });
   }
 }

@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
-import { STATE_INDEX_NAME, STUCK_INDEX_NAME } from './progress-table-stack';
+import { INDEX_NAMES } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
 import { relayVpc, workerSecurityGroup } from './relay-network';
 import { RelayQueue } from './relay-queue';
@@ -34,8 +34,7 @@ export class RelayServiceStack extends Stack {
     this.permissions = new WorkerPermissions(this, 'Permissions', {
       queueArn: queue.queueArn,
       tableArn,
-      indexArn: `${tableArn}/index/${STUCK_INDEX_NAME}`,
-      stateIndexArn: `${tableArn}/index/${STATE_INDEX_NAME}`,
+      indexArns: INDEX_NAMES.map((name) => `${tableArn}/index/${name}`),
     });
 
     const vpc = relayVpc(this, {
@@ -85,6 +84,15 @@ export class RelayServiceStack extends Stack {
       noDeliveryAlarmMinutes: s.noDeliveryAlarmMinutes,
       alarmTopicArn: s.alarmTopicArn ? forRegion(s.alarmTopicArn, region) : undefined,
     });
+
+    if (s.deploymentAlarms) {
+      // A new task definition that cannot deliver (a bad header, a wrong URL) is rolled back by
+      // ECS. TooFewTasks stays out: it fires once on every new stack before Container Insights
+      // reports, and the circuit breaker already covers tasks that fail to start.
+      this.relayService.service.enableDeploymentAlarms([this.alarms.stuckSources.alarmName, this.alarms.noDeliveries.alarmName], {
+        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
+      });
+    }
 
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { containerImage } from './container-image';
+import { checkWorkerConfig } from './worker-config-check';
 
 /** Fargate's ceiling: ECS sends SIGTERM, then SIGKILL this long after. */
 export const STOP_TIMEOUT_SECONDS = 120;
@@ -71,22 +72,27 @@ export class RelayService extends Construct {
     const { image, fromEcr } = containerImage(this, props.imageUri);
     this.pullsFromEcr = fromEcr;
     const httpPort = Number(props.workerEnv.HTTP_PORT ?? DEFAULT_HTTP_PORT);
+    const environment = {
+      QUEUE_URL: props.queue.queueUrl,
+      TARGET_URL: props.targetUrl,
+      PROGRESS_TABLE: props.tableName,
+      AWS_REGION: region,
+      EMF_NAMESPACE,
+      SHUTDOWN_GRACE_SECONDS: String(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+      // A heap cap sized to the task keeps V8 from growing lazily toward the host's memory;
+      // 60% leaves room for buffers, sockets and held message bodies outside the JS heap.
+      NODE_OPTIONS: `--enable-source-maps --max-semi-space-size=16 --max-old-space-size=${Math.floor(props.memoryMiB * 0.6)}`,
+      ...props.workerEnv,
+    };
+    checkWorkerConfig(environment);
     taskDefinition.addContainer('worker', {
       image,
       essential: true,
       readonlyRootFilesystem: true,
-      environment: {
-        QUEUE_URL: props.queue.queueUrl,
-        TARGET_URL: props.targetUrl,
-        PROGRESS_TABLE: props.tableName,
-        AWS_REGION: region,
-        EMF_NAMESPACE,
-        SHUTDOWN_GRACE_SECONDS: String(DEFAULT_SHUTDOWN_GRACE_SECONDS),
-        // A heap cap sized to the task keeps V8 from growing lazily toward the host's memory;
-        // 60% leaves room for buffers, sockets and held message bodies outside the JS heap.
-        NODE_OPTIONS: `--enable-source-maps --max-semi-space-size=16 --max-old-space-size=${Math.floor(props.memoryMiB * 0.6)}`,
-        ...props.workerEnv,
-      },
+      environment,
+      // An init process as PID 1 passes ECS's SIGTERM on to node and reaps children; node as
+      // PID 1 would get no default signal handling at all.
+      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       secrets: { TARGET_AUTH_HEADER: ecs.Secret.fromSecretsManager(secret) },
       stopTimeout: Duration.seconds(STOP_TIMEOUT_SECONDS),
       portMappings: [{ containerPort: httpPort, name: 'http' }],
@@ -118,5 +124,10 @@ export class RelayService extends Construct {
       enableECSManagedTags: true,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    // A task that starts before its subnet routes out (image, secret, logs) or before the execution
+    // role's grants exist fails with ResourceInitializationError, and counts towards the circuit
+    // breaker that rolls the whole stack back. CDK already orders the service after the task role.
+    for (const subnet of props.cluster.vpc.privateSubnets) this.service.node.addDependency(subnet.internetConnectivityEstablished);
+    this.service.node.addDependency(props.executionRole);
   }
 }

@@ -57,6 +57,40 @@ export function checkSecretArn(arn: string): void {
   }
 }
 
+const REGIONAL_ARNS: Record<string, { pattern: RegExp; kind: string; why: string }> = {
+  alarmTopicArn: {
+    pattern: /^arn:aws[a-z-]*:sns:([a-z0-9-]+|\{region\}):\d{12}:[A-Za-z0-9_-]{1,256}$/,
+    kind: 'an SNS topic ARN (arn:…:sns:<region>:<account>:<topic>)',
+    why: 'CloudWatch alarm actions cannot notify a topic in another region',
+  },
+  authSecretKmsKeyArn: {
+    pattern: /^arn:aws[a-z-]*:kms:([a-z0-9-]+|\{region\}):\d{12}:key\/[A-Za-z0-9-]+$/,
+    kind: 'a KMS key ARN (arn:…:key/<id>; IAM grants kms:Decrypt on a key, not on an alias)',
+    why: "the secret's key lives in the secret's region, and the grant's kms:ViaService condition names that region's Secrets Manager",
+  },
+};
+
+/**
+ * An ARN that must be in each service's own region: its format, and after `{region}` is
+ * replaced, its region against every service region. Returns the value unchanged.
+ */
+export function checkRegionalArn(key: keyof typeof REGIONAL_ARNS, value: string | undefined, serviceRegions: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  const rule = REGIONAL_ARNS[key]!;
+  const m = rule.pattern.exec(value);
+  if (!m) throw new Error(`context ${key} must be ${rule.kind}`);
+  const region = m[1]!;
+  if (region === '{region}') return value;
+  const other = serviceRegions.find((r) => r !== region);
+  if (other) {
+    throw new Error(
+      `context ${key} is in ${region}, but the service in ${other} needs one in its own region (${rule.why}): ` +
+        'write {region} in its place and have one in every service region',
+    );
+  }
+  return value;
+}
+
 // Names that never resolve in public DNS (RFC 6761, RFC 8375, ICANN's .internal, common private suffixes).
 const PRIVATE_SUFFIXES = ['internal', 'local', 'localhost', 'lan', 'home.arpa', 'corp', 'intranet', 'private', 'test', 'invalid', 'example'];
 

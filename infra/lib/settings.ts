@@ -1,5 +1,5 @@
 import { describeConfig } from '../../src/config';
-import { checkFargateSize, checkHttpPort, checkSecretArn, checkSecretName, checkTargetUrl, targetPort } from './settings-checks';
+import { checkFargateSize, checkHttpPort, checkRegionalArn, checkSecretArn, checkSecretName, checkTargetUrl, targetPort } from './settings-checks';
 import { tableRegions, type TableRegions } from './table-regions';
 
 /** Everything the app reads from context; `{region}` in a string is replaced per region. */
@@ -31,6 +31,8 @@ export interface RelaySettings {
   memoryMiB: number;
   vpcId: string | undefined;
   alarmTopicArn: string | undefined;
+  /** StuckSources and NoDeliveries as ECS deployment alarms (rollback on alarm); off where a partition lacks them. */
+  deploymentAlarms: boolean;
   oldestMessageAlarmSeconds: number;
   stuckSourceAlarmSeconds: number;
   noDeliveryAlarmMinutes: number;
@@ -175,14 +177,16 @@ export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = proces
     targetPort: targetPort(url),
     placeholders: target.placeholders,
     authSecret: authSecret(get),
-    authSecretKmsKeyArn: str(get, 'authSecretKmsKeyArn'),
+    authSecretKmsKeyArn: checkRegionalArn('authSecretKmsKeyArn', str(get, 'authSecretKmsKeyArn'), regions),
     minTasks,
     maxTasks,
     backlogPerTask: int(get, 'backlogPerTask', 100, 1, 1_000_000),
     cpu,
     memoryMiB,
     vpcId,
-    alarmTopicArn: str(get, 'alarmTopicArn'),
+    alarmTopicArn: checkRegionalArn('alarmTopicArn', str(get, 'alarmTopicArn'), regions),
+    // ECS in the China regions refuses alarm-based rollback ("not supported").
+    deploymentAlarms: get('deploymentAlarms') === undefined || get('deploymentAlarms') === '' ? !regions.some((r) => r.startsWith('cn-')) : bool(get, 'deploymentAlarms'),
     oldestMessageAlarmSeconds: int(get, 'oldestMessageAlarmSeconds', 900, 60, 1209600),
     stuckSourceAlarmSeconds: int(get, 'stuckSourceAlarmSeconds', 900, 60, 1209600),
     noDeliveryAlarmMinutes: int(get, 'noDeliveryAlarmMinutes', 15, 5, 1440),

@@ -28,9 +28,8 @@ export interface WorkerPermissionsProps {
   queueArn: string;
   /** The table's ARN in this region (the local replica of the global table). */
   tableArn: string;
-  indexArn: string;
-  /** The sparse state-by-since index (parked, replaying, closing sources). */
-  stateIndexArn: string;
+  /** Every index of the table: the sparse stuck-by-since and state-by-since listings. */
+  indexArns: string[];
 }
 
 /**
@@ -59,10 +58,11 @@ export class WorkerPermissions extends Construct {
       }),
       description: 'fifo-relay worker: consume its FIFO queue and advance its progress ledger',
     });
-    // ECS documents the SourceArn condition for task roles; for the execution role the account
-    // condition alone is used, since a wrong condition there fails every task start.
+    // ECS documents the aws:SourceAccount / aws:SourceArn conditions for task roles only; the
+    // execution role keeps the plain trust ECS documents for it, since a condition ECS does not
+    // send there would fail every task start.
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', { conditions: fromThisAccount }),
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'fifo-relay task start: image pull, log stream, auth secret',
     });
     this.taskRole.addToPrincipalPolicy(
@@ -74,7 +74,7 @@ export class WorkerPermissions extends Construct {
     // The replayer finds unparked sources through the sparse state index; the status page lists
     // stuck, parked and replaying sources across tasks from both sparse indexes.
     this.taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'SourceLists', actions: ['dynamodb:Query'], resources: [props.indexArn, props.stateIndexArn] }),
+      new iam.PolicyStatement({ sid: 'SourceLists', actions: ['dynamodb:Query'], resources: props.indexArns }),
     );
 
     // For people and tools running `fifo-relay status`: read-only, never attached to the task.
@@ -82,7 +82,7 @@ export class WorkerPermissions extends Construct {
       description: 'fifo-relay status: list stuck sources and read queue depth (read-only)',
       statements: [
         // Lists from the two sparse indexes; `status <sourceId>` reads one source's items with one Query.
-        new iam.PolicyStatement({ sid: 'ListSources', actions: ['dynamodb:Query'], resources: [props.indexArn, props.stateIndexArn] }),
+        new iam.PolicyStatement({ sid: 'ListSources', actions: ['dynamodb:Query'], resources: props.indexArns }),
         new iam.PolicyStatement({ sid: 'ReadOneSource', actions: ['dynamodb:Query'], resources: [props.tableArn] }),
         new iam.PolicyStatement({ sid: 'QueueDepth', actions: ['sqs:GetQueueAttributes'], resources: [props.queueArn] }),
       ],

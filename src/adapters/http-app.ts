@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest } from '
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { idempotencyKey, type RelayMessage } from '../core/message';
 import { parseRetryAfter } from '../core/retry-policy';
+import { traceDelivery } from '../observability/tracing';
 
 export type DeliveryOutcome =
   | { kind: 'success'; status: number; durationMs: number }
@@ -72,6 +73,11 @@ export class HttpApp implements AppPort {
    * delivered, since the app already said yes). Never rejects; nothing outlives the call.
    */
   deliver(message: RelayMessage, attempt: number, signal: AbortSignal): Promise<DeliveryOutcome> {
+    // The one seam both the lane and the replayer call: each attempt gets its span here.
+    return traceDelivery(message, attempt, this.url, (m) => this.exchange(m, attempt, signal));
+  }
+
+  private exchange(message: RelayMessage, attempt: number, signal: AbortSignal): Promise<DeliveryOutcome> {
     const started = this.now();
     const elapsed = () => Math.round(this.now() - started);
     return new Promise<DeliveryOutcome>((resolve) => {

@@ -1,18 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { LedgerPosition } from '../core/ledger-position';
-import { isCoveredByLedger } from '../core/ledger-position';
 import type { RelayMessage, Sequence, TraceContext } from '../core/message';
-import { JOURNAL_PREFIX, journalSk, parseSqsSeqText, PK, SK, sqsSeqText } from './table-keys';
+import { chunkSk, JOURNAL_PREFIX, journalSk, parseSqsSeqText, PK, seqlessJournalSk, SK, sqsSeqText } from './table-keys';
 
 /** What is needed to deliver a message later under the normal contract (docs/table-layout.md). */
 export interface JournalEntry {
@@ -25,9 +15,18 @@ export interface JournalEntry {
   sentAt: number;
   firstSeenAt: number;
   journaledAt: number;
+  /** An operator skipped this entry (the skip is written in the ledger): never delivered, never cleaned up. */
   skippedAt?: number;
+  /** Marked before the skip write: the body is kept whatever happens next; delivered only if the skip never landed. */
+  skipPendingAt?: number;
   /** The producer's trace context, so a replayed delivery continues the same trace. */
   trace?: TraceContext;
+  /** The order SQS received the message in (receiveKey); absent for an entry that never came from SQS. */
+  receiveKey?: string;
+  /** How many chunk items hold the body, when it is chunked; an entry listed from the table has an empty body until JournalPort.load reads them. */
+  chunks?: number;
+  /** Producer-written entries keep their chunks under their own key prefix (docs/producer.md). */
+  chunkPrefix?: string;
 }
 
 /** Same seq, different body: two different messages claim one place in the source's order. */
@@ -35,15 +34,35 @@ export class JournalConflictError extends Error {
   override name = 'JournalConflictError';
 }
 
+/** Reads a source's journal once, in receive order, a page at a time. */
+export interface JournalReader {
+  /** The next entry, or undefined at the end. A chunked body is not read (see JournalPort.load). */
+  next(): Promise<JournalEntry | undefined>;
+  /** Header items read so far (for figures). */
+  readonly itemsRead: number;
+}
+
 export interface JournalPort {
   /** Put-if-absent; 'exists' only when the entry there has the same body. */
   put(entry: JournalEntry): Promise<'written' | 'exists'>;
-  /** Entries the position does not cover, in order, at most limit. */
+  /** A one-pass reader over the whole journal, in the order SQS received the messages. */
+  reader(sourceId: string, pageSize: number): JournalReader;
+  /** The entry with its body: chunked bodies are read here, only when needed. */
+  load(entry: JournalEntry): Promise<JournalEntry>;
+  /** Entries the position does not cover, in receive order, at most limit, with their bodies. */
   above(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]>;
   /** Entries the position covers (delivered or skipped), for cleanup. */
   covered(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]>;
   remove(entry: JournalEntry): Promise<void>;
-  markSkipped(entry: JournalEntry, nowMs: number, actor: string): Promise<void>;
+  /** Removes many entries with batched writes (delivered entries, as replay goes). */
+  removeMany(entries: readonly JournalEntry[]): Promise<void>;
+  /**
+   * Skip marks, in two steps around the ledger's skip write: 'pending' before it (cleanup keeps the
+   * body from then on), 'done' after it (replay never delivers the entry, whatever the position).
+   */
+  markSkipped(entry: JournalEntry, nowMs: number, actor: string, step: 'pending' | 'done'): Promise<void>;
+  /** Undoes the pending mark when the skip itself was refused. */
+  unmarkSkipped(entry: JournalEntry): Promise<void>;
   count(sourceId: string): Promise<number>;
 }
 
@@ -63,6 +82,9 @@ export function entryFromMessage(m: RelayMessage, nowMs: number): JournalEntry {
     ...(Object.keys(m.trace).length > 0 ? { trace: m.trace } : {}),
   };
 }
+
+/** Whether cleanup must keep this entry's body: an operator skipped it, or began to. */
+export const keptForTheRecord = (e: JournalEntry): boolean => e.skippedAt !== undefined || e.skipPendingAt !== undefined;
 
 /** The message a journal entry delivers: same idempotency key, X-Sequence and X-Message-Id as from SQS. */
 export function messageFromEntry(e: JournalEntry, attempt: number): RelayMessage {
@@ -99,12 +121,49 @@ export function splitBody(body: string): string[] {
   return parts;
 }
 
-const chunkSk = (seq: bigint, i: number) => `${journalSk(seq)}#c${String(i).padStart(3, '0')}`;
+/**
+ * The order SQS received a message in, as sortable text: the queue incarnation's creation time,
+ * a short hash of the queue's ARN (two queues created in the same second), then the
+ * SequenceNumber. Undefined for an entry that never came from SQS (no SequenceNumber).
+ */
+export function receiveKey(seq: Sequence): string | undefined {
+  if (seq.sqs <= 0n || seq.queueId === '') return undefined;
+  const at = seq.queueId.lastIndexOf('@');
+  const created = at >= 0 ? seq.queueId.slice(at + 1) : '';
+  const arn = at >= 0 ? seq.queueId.slice(0, at) : seq.queueId;
+  const incarnation = /^\d{1,12}$/.test(created) ? created.padStart(12, '0') : '000000000000';
+  return `${incarnation}-${createHash('sha256').update(arn).digest('hex').slice(0, 8)}-${sqsSeqText(seq.sqs)}`;
+}
 
-function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeValue> {
+/**
+ * An entry's sort key. Producer-seq entries are keyed by the seq (put-if-absent on it is the
+ * producer's claim, and a different body under one seq is a conflict); seq-less entries by their
+ * receive key, so each range alone is in order and replay merges the two by receive key.
+ */
+export function entrySk(seq: Sequence): string {
+  if (seq.kind === 'producer') return journalSk(seq.value);
+  const rk = receiveKey(seq);
+  if (rk === undefined) throw new Error(`a seq-less journal entry needs its SQS SequenceNumber and queue (seq ${seq.text})`);
+  return seqlessJournalSk(rk);
+}
+
+/** Receive order between two entries; an entry that never came from SQS goes first. */
+export function compareReceiveOrder(a: JournalEntry, b: JournalEntry): number {
+  const ka = a.receiveKey ?? '';
+  const kb = b.receiveKey ?? '';
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0;
+}
+
+/** Where chunk i of an entry lives: under the entry's own chunkPrefix when it names one. */
+export function chunkKeyOf(e: JournalEntry, i: number): string {
+  return e.chunkPrefix === undefined ? chunkSk(entrySk(e.seq), i) : `${e.chunkPrefix}${String(i).padStart(3, '0')}`;
+}
+
+export function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     [PK]: { S: e.sourceId },
-    [SK]: { S: journalSk(e.seq.value) },
+    [SK]: { S: entrySk(e.seq) },
     seq: { S: e.seq.text },
     seqKind: { S: e.seq.kind },
     key: { S: e.seq.key },
@@ -117,6 +176,8 @@ function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeVa
     firstSeenAt: { N: String(e.firstSeenAt) },
     journaledAt: { N: String(e.journaledAt) },
   };
+  const rk = receiveKey(e.seq);
+  if (rk !== undefined) item.rk = { S: rk };
   if (e.trace) item.trace = { S: JSON.stringify(e.trace) };
   if (chunks > 1) item.chunks = { N: String(chunks) };
   else item.body = { S: e.body };
@@ -137,192 +198,31 @@ function parseTrace(text: string): TraceContext {
   }
 }
 
-function isHeaderSk(sk: string): boolean {
-  return sk.startsWith(JOURNAL_PREFIX) && !sk.includes('#c');
+/** A header item as an entry; a chunked body is left empty (`chunks` says how many to read). */
+export function entryOfItem(item: Record<string, AttributeValue>): JournalEntry {
+  const kind = item.seqKind?.S === 'sqs' ? 'sqs' : 'producer';
+  const text = item.seq?.S ?? '';
+  const sqs = parseSqsSeqText(item.sqsSeq?.S) ?? 0n;
+  const value = kind === 'producer' ? BigInt((item[SK]?.S ?? '').slice(JOURNAL_PREFIX.length) || '0') : sqs;
+  const e: JournalEntry = {
+    sourceId: item[PK]?.S ?? '',
+    seq: { kind, value, text, key: item.key?.S ?? text, sqs, queueId: item.queueId?.S ?? '' },
+    messageId: item.messageId?.S ?? '',
+    contentType: item.contentType?.S ?? 'application/json',
+    body: item.body?.S ?? '',
+    bodySha256: item.bodySha256?.S ?? '',
+    sentAt: Number(item.sentAt?.N ?? 0),
+    firstSeenAt: Number(item.firstSeenAt?.N ?? 0),
+    journaledAt: Number(item.journaledAt?.N ?? 0),
+  };
+  const chunks = Number(item.chunks?.N ?? 0);
+  if (chunks > 1) e.chunks = chunks;
+  if (item.chunkPrefix?.S !== undefined) e.chunkPrefix = item.chunkPrefix.S;
+  if (item.rk?.S !== undefined) e.receiveKey = item.rk.S;
+  if (item.skippedAt?.N !== undefined) e.skippedAt = Number(item.skippedAt.N);
+  if (item.skipPendingAt?.N !== undefined) e.skipPendingAt = Number(item.skipPendingAt.N);
+  if (item.trace?.S !== undefined) e.trace = parseTrace(item.trace.S);
+  return e;
 }
 
-export class DynamoJournal implements JournalPort {
-  constructor(
-    private readonly client: DynamoDBClient,
-    private readonly table: string,
-  ) {}
-
-  async put(e: JournalEntry): Promise<'written' | 'exists'> {
-    const parts = splitBody(e.body);
-    if (parts.length > 1) {
-      // Chunks first, each put-if-absent for this body: a header only ever names chunks of its own body.
-      const existing = await this.header(e.sourceId, e.seq.value);
-      if (existing) return this.compare(existing, e);
-      for (const [i, data] of parts.entries()) {
-        await this.putIfAbsent(
-          { [PK]: { S: e.sourceId }, [SK]: { S: chunkSk(e.seq.value, i) }, data: { S: data }, bodySha256: { S: e.bodySha256 } },
-          'attribute_not_exists(#sk) OR bodySha256 = :sha',
-          { ':sha': { S: e.bodySha256 } },
-        ).then((ok) => {
-          if (!ok) throw new JournalConflictError(`journal chunk ${i} of ${e.sourceId} seq ${e.seq.text} belongs to a different body`);
-        });
-      }
-    }
-    if (await this.putIfAbsent(headerItem(e, parts.length), 'attribute_not_exists(#sk)', {})) return 'written';
-    const existing = await this.header(e.sourceId, e.seq.value);
-    if (!existing) throw new Error(`journal entry ${e.sourceId} seq ${e.seq.text} both exists and does not`);
-    return this.compare(existing, e);
-  }
-
-  async above(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
-    // The whole journal range, not from the position up: an entry may be of the other kind
-    // (producer seq vs SequenceNumber) or from another queue incarnation than the position, and
-    // must never be stranded below a bound that does not apply to it. Covered entries are skipped
-    // before the limit counts, and cleanup keeps them few.
-    const out: JournalEntry[] = [];
-    const items = await this.query(sourceId, JOURNAL_PREFIX, `${JOURNAL_PREFIX}~`, limit, async (item) => !isCoveredByLedger((await this.entryOf(item, false)).seq, position));
-    for (const item of items) out.push(await this.entryOf(item));
-    return out;
-  }
-
-  async covered(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
-    if (position === undefined) return [];
-    const out: JournalEntry[] = [];
-    for (const item of await this.query(sourceId, JOURNAL_PREFIX, `${JOURNAL_PREFIX}~`, limit, async (i) => isCoveredByLedger((await this.entryOf(i, false)).seq, position))) {
-      out.push(await this.entryOf(item, false));
-    }
-    return out;
-  }
-
-  async remove(e: JournalEntry): Promise<void> {
-    // Header first: an entry without its header does not exist, so a half-done removal leaves only dead chunks.
-    await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: journalSk(e.seq.value) } } }));
-    for (let i = 0; ; i++) {
-      const out = await this.client.send(
-        new DeleteItemCommand({ TableName: this.table, Key: { [PK]: { S: e.sourceId }, [SK]: { S: chunkSk(e.seq.value, i) } }, ReturnValues: 'ALL_OLD' }),
-      );
-      if (!out.Attributes) break;
-    }
-  }
-
-  async markSkipped(e: JournalEntry, nowMs: number, actor: string): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.table,
-        Key: { [PK]: { S: e.sourceId }, [SK]: { S: journalSk(e.seq.value) } },
-        UpdateExpression: 'SET skippedAt = :at, skippedBy = :by',
-        ConditionExpression: 'attribute_exists(#sk)',
-        ExpressionAttributeNames: { '#sk': SK },
-        ExpressionAttributeValues: { ':at': { N: String(nowMs) }, ':by': { S: actor } },
-      }),
-    );
-  }
-
-  async count(sourceId: string): Promise<number> {
-    let n = 0;
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :j)',
-          FilterExpression: 'attribute_exists(messageId)',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': { S: sourceId }, ':j': { S: JOURNAL_PREFIX } },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      n += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return n;
-  }
-
-  private async query(
-    sourceId: string,
-    lo: string,
-    hi: string,
-    limit: number,
-    keep: (item: Record<string, AttributeValue>) => Promise<boolean> = async () => true,
-  ): Promise<Array<Record<string, AttributeValue>>> {
-    const out: Array<Record<string, AttributeValue>> = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: { ':pk': { S: sourceId }, ':lo': { S: lo }, ':hi': { S: hi } },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) if (out.length < limit && isHeaderSk(item[SK]?.S ?? '') && (await keep(item))) out.push(item);
-      start = page.LastEvaluatedKey;
-    } while (start && out.length < limit);
-    return out;
-  }
-
-  private async header(sourceId: string, seq: bigint): Promise<Record<string, AttributeValue> | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: sourceId }, [SK]: { S: journalSk(seq) } }, ConsistentRead: true }));
-    return out.Item;
-  }
-
-  private compare(existing: Record<string, AttributeValue>, e: JournalEntry): 'exists' {
-    if (existing.bodySha256?.S !== e.bodySha256) {
-      throw new JournalConflictError(
-        `journal already holds a different message at ${e.sourceId} seq ${e.seq.text} (message ${existing.messageId?.S ?? '?'} vs ${e.messageId}): refusing to treat it as written`,
-      );
-    }
-    return 'exists';
-  }
-
-  private async putIfAbsent(item: Record<string, AttributeValue>, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: item,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: { '#sk': SK },
-          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
-  }
-
-  private async entryOf(item: Record<string, AttributeValue>, withBody = true): Promise<JournalEntry> {
-    const kind = item.seqKind?.S === 'sqs' ? 'sqs' : 'producer';
-    const text = item.seq?.S ?? '';
-    const sqs = parseSqsSeqText(item.sqsSeq?.S) ?? 0n;
-    const sourceId = item[PK]?.S ?? '';
-    const value = BigInt((item[SK]?.S ?? '').slice(JOURNAL_PREFIX.length) || '0');
-    let body = item.body?.S ?? '';
-    const chunks = Number(item.chunks?.N ?? 0);
-    if (withBody && chunks > 1) {
-      const parts: string[] = [];
-      for (let i = 0; i < chunks; i++) {
-        const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: { [PK]: { S: sourceId }, [SK]: { S: chunkSk(value, i) } }, ConsistentRead: true }));
-        parts.push(out.Item?.data?.S ?? '');
-      }
-      body = parts.join('');
-      if (sha256(body) !== item.bodySha256?.S) throw new Error(`journal entry ${sourceId} seq ${text}: chunks do not match the header's bodySha256`);
-    }
-    const e: JournalEntry = {
-      sourceId,
-      seq: { kind, value, text, key: item.key?.S ?? text, sqs, queueId: item.queueId?.S ?? '' },
-      messageId: item.messageId?.S ?? '',
-      contentType: item.contentType?.S ?? 'application/json',
-      body,
-      bodySha256: item.bodySha256?.S ?? '',
-      sentAt: Number(item.sentAt?.N ?? 0),
-      firstSeenAt: Number(item.firstSeenAt?.N ?? 0),
-      journaledAt: Number(item.journaledAt?.N ?? 0),
-    };
-    if (item.skippedAt?.N !== undefined) e.skippedAt = Number(item.skippedAt.N);
-    if (item.trace?.S !== undefined) e.trace = parseTrace(item.trace.S);
-    return e;
-  }
-}
+export { DynamoJournal } from './dynamo-journal';

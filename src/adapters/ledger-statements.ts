@@ -13,7 +13,7 @@ export interface AdvanceRequest {
 }
 
 /** Success ends a failure streak: the attributes recordFailure sets, removed by every advance. */
-export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'headJournaledAt'];
+export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'heldBy', 'headJournaledAt'];
 const REMOVE = FAILURE_ATTRIBUTE_NAMES.map((a) => ` REMOVE ${a}`).join('');
 
 const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
@@ -25,8 +25,8 @@ const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.update.html
  */
 export function advanceStatement(table: string, r: AdvanceRequest): BatchStatementRequest {
-  const set = 'SET sqsSeq = ? SET sqsQueueId = ? SET lastMessageId = ? SET updatedAt = ?';
-  const params: AttributeValue[] = [{ S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.messageId }, { N: String(r.nowMs) }];
+  const set = 'SET sqsSeq = ? SET sqsQueueId = ? SET sqsSeqKind = ? SET lastMessageId = ? SET updatedAt = ?';
+  const params: AttributeValue[] = [{ S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.seq.kind }, { S: r.messageId }, { N: String(r.nowMs) }];
   const key = `${PK} = ? AND ${SK} = '${LEDGER_SK}'`;
   let statement: string;
   if (r.seq.kind === 'producer') {
@@ -42,8 +42,8 @@ export function advanceStatement(table: string, r: AdvanceRequest): BatchStateme
 
 /** The first write of a new source: what advance()'s UpdateItem writes when the item is missing. */
 export function insertStatement(table: string, r: AdvanceRequest): BatchStatementRequest {
-  const params: AttributeValue[] = [{ S: r.sourceId }, { S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.messageId }, { N: String(r.nowMs) }];
-  let fields = `'${PK}': ?, '${SK}': '${LEDGER_SK}', 'sqsSeq': ?, 'sqsQueueId': ?, 'lastMessageId': ?, 'updatedAt': ?`;
+  const params: AttributeValue[] = [{ S: r.sourceId }, { S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.seq.kind }, { S: r.messageId }, { N: String(r.nowMs) }];
+  let fields = `'${PK}': ?, '${SK}': '${LEDGER_SK}', 'sqsSeq': ?, 'sqsQueueId': ?, 'sqsSeqKind': ?, 'lastMessageId': ?, 'updatedAt': ?`;
   if (r.seq.kind === 'producer') {
     fields += `, 'producerSeq': ?`;
     params.push({ N: r.seq.text });

@@ -72,6 +72,8 @@ export function positionOf(item: Record<string, AttributeValue> | undefined): Le
   const sqsSeq = parseSqsSeqText(item.sqsSeq?.S);
   if (sqsSeq !== undefined) pos.sqsSeq = sqsSeq;
   if (item.sqsQueueId?.S !== undefined) pos.sqsQueueId = item.sqsQueueId.S;
+  const kind = item.sqsSeqKind?.S;
+  if (kind === 'sqs' || kind === 'producer') pos.sqsSeqKind = kind;
   return pos;
 }
 
@@ -83,6 +85,8 @@ export class DynamoLedger implements LedgerPort {
     private readonly table: string,
     /** Aborts calls still running at shutdown's hard deadline. */
     private readonly cutoff?: CallCutoff,
+    /** This task's id, written with each failure: the operator sees which task holds the head. */
+    private readonly heldBy?: string,
   ) {}
 
   private get callOptions(): { abortSignal?: AbortSignal } {
@@ -95,7 +99,7 @@ export class DynamoLedger implements LedgerPort {
         TableName: this.table,
         Key: ledgerKey(sourceId),
         ConsistentRead: true,
-        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId',
+        ProjectionExpression: 'producerSeq, sqsSeq, sqsQueueId, sqsSeqKind',
       }),
       this.callOptions,
     );
@@ -108,8 +112,9 @@ export class DynamoLedger implements LedgerPort {
       ':q': { S: seq.queueId },
       ':m': { S: messageId },
       ':now': { N: String(nowMs) },
+      ':k': { S: seq.kind },
     };
-    let set = 'sqsSeq = :s, sqsQueueId = :q, lastMessageId = :m, updatedAt = :now';
+    let set = 'sqsSeq = :s, sqsQueueId = :q, sqsSeqKind = :k, lastMessageId = :m, updatedAt = :now';
     let condition: string;
     if (seq.kind === 'producer') {
       values[':p'] = { N: seq.text };
@@ -186,6 +191,10 @@ export class DynamoLedger implements LedgerPort {
     const set = ['stuck = :flag', 'stuckSince = if_not_exists(stuckSince, :at)', 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
     // A head that fails is, by that, not (or no longer) journaled.
     const remove: string[] = ['headJournaledAt'];
+    if (this.heldBy !== undefined) {
+      values[':heldBy'] = { S: this.heldBy };
+      set.push('heldBy = :heldBy');
+    }
     // An attribute this failure does not know is removed, so it never shows a previous head's value.
     const optional: Array<[string, number | undefined]> = [
       ['lastStatus', f.lastStatus],

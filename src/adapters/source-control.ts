@@ -46,7 +46,20 @@ export interface ControlPort {
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite>;
   /** The failing head (headMessageId) is now in the journal: headJournaledAt, so views can say so truthfully. */
   markHeadJournaled?(sourceId: string, messageId: string, nowMs: number): Promise<void>;
+  /** A failed replay attempt, for status: last error, head seq, attempts so far (cleared by every state change). */
+  recordReplayFailure(sourceId: string, f: ReplayFailure): Promise<void>;
 }
+
+export interface ReplayFailure {
+  error: string;
+  /** The journal entry whose delivery failed; empty when the replay failed before a delivery. */
+  seq: string;
+  atMs: number;
+  nextAttemptAtMs: number;
+}
+
+/** The replay-failure fields on the ledger item, removed by every state change. */
+export const REPLAY_FAILURE_ATTRIBUTES = 'replayLastError, replayAttempts, replayFailedAt, replayNextAttemptAt, replayHeadSeq';
 
 const STATES: ReadonlySet<string> = new Set(['parked', 'replaying', 'closing']);
 
@@ -57,6 +70,8 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
   const sqsSeq = parseSqsSeqText(item.sqsSeq?.S);
   if (sqsSeq !== undefined) pos.sqsSeq = sqsSeq;
   if (item.sqsQueueId?.S !== undefined) pos.sqsQueueId = item.sqsQueueId.S;
+  const kind = item.sqsSeqKind?.S;
+  if (kind === 'sqs' || kind === 'producer') pos.sqsSeqKind = kind;
   const raw = item.state?.S;
   const c: SourceControl = {
     state: raw !== undefined && STATES.has(raw) ? (raw as SourceState) : 'active',
@@ -150,7 +165,12 @@ export class DynamoSourceControl implements ControlPort {
     values[':s'] = { S: sqsSeqText(c.seq.sqs) };
     values[':q'] = { S: c.seq.queueId };
     values[':m'] = { S: c.messageId };
-    let set = 'SET sqsSeq = :s, sqsQueueId = :q, lastMessageId = :m, updatedAt = :now, controlVersion = if_not_exists(controlVersion, :zero) + :one';
+    values[':k'] = { S: c.seq.kind };
+    values[':skseq'] = { S: c.seq.text };
+    // The skip leaves its own trace on the item, in the same write: a crash before the audit record still shows what was given up.
+    let set =
+      'SET sqsSeq = :s, sqsQueueId = :q, sqsSeqKind = :k, lastMessageId = :m, updatedAt = :now, controlVersion = if_not_exists(controlVersion, :zero) + :one, ' +
+      'lastSkipSeq = :skseq, lastSkipMessageId = :m, lastSkipAt = :now, lastSkipActor = :actor, lastSkipReason = :reason';
     if (c.seq.kind === 'producer') {
       values[':p'] = { N: c.seq.text };
       set += ', producerSeq = :p';
@@ -179,7 +199,7 @@ export class DynamoSourceControl implements ControlPort {
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite> {
     return this.update(
       sourceId,
-      'REMOVE #st, listState, stateSince, stateReason, stateActor, replayOwner, replayLeaseUntil',
+      `REMOVE #st, listState, stateSince, stateReason, stateActor, replayOwner, replayLeaseUntil, ${REPLAY_FAILURE_ATTRIBUTES}`,
       `#st = :closing AND ${versionIs(r.expectVersion)} AND replayOwner = :me`,
       { ':me': { S: r.owner }, ':cv': { N: String(r.expectVersion) } },
     );
@@ -202,8 +222,17 @@ export class DynamoSourceControl implements ControlPort {
     }
   }
 
-  /** Sources in one state, oldest state change first, from the sparse state-by-since index. */
-  async listInState(state: 'parked' | 'replaying' | 'closing', limit = 1000): Promise<string[]> {
+  async recordReplayFailure(sourceId: string, f: ReplayFailure): Promise<void> {
+    await this.update(
+      sourceId,
+      'SET replayLastError = :err, replayHeadSeq = :seq, replayFailedAt = :now, replayNextAttemptAt = :next, replayAttempts = if_not_exists(replayAttempts, :zero) + :one',
+      '#st IN (:replaying, :closing)',
+      { ':err': { S: f.error.slice(0, 1000) }, ':seq': { S: f.seq }, ':now': { N: String(f.atMs) }, ':next': { N: String(f.nextAttemptAtMs) } },
+    );
+  }
+
+  /** Sources in one state, oldest state change first, from the sparse state-by-since index: every page, unless a limit is given. */
+  async listInState(state: 'parked' | 'replaying' | 'closing', limit = Number.POSITIVE_INFINITY): Promise<string[]> {
     const out: string[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -215,7 +244,7 @@ export class DynamoSourceControl implements ControlPort {
           ExpressionAttributeValues: { ':s': { S: state } },
           ProjectionExpression: '#pk',
           ExpressionAttributeNames: { '#pk': PK },
-          Limit: Math.min(1000, limit - out.length),
+          Limit: Math.min(1000, Math.max(1, limit - out.length)),
           ExclusiveStartKey: start,
         }),
       );
@@ -228,7 +257,7 @@ export class DynamoSourceControl implements ControlPort {
   private enter(state: 'parked' | 'replaying', extraSet = ''): string {
     return (
       `SET #st = :${state}, listState = :${state}, stateSince = :now, stateReason = :reason, stateActor = :actor, ` +
-      `controlVersion = if_not_exists(controlVersion, :zero) + :one${extraSet} REMOVE replayOwner, replayLeaseUntil`
+      `controlVersion = if_not_exists(controlVersion, :zero) + :one${extraSet} REMOVE replayOwner, replayLeaseUntil, ${REPLAY_FAILURE_ATTRIBUTES}`
     );
   }
 

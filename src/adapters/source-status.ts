@@ -1,4 +1,4 @@
-import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, QueryCommand, type BatchGetItemCommandOutput, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   countByCondition,
   summarize,
@@ -12,7 +12,7 @@ import {
 } from '../core/source-condition';
 import { STUCK_INDEX } from './progress-ledger';
 import { STATE_INDEX } from './source-control';
-import { AUDIT_PREFIX, JOURNAL_PREFIX, LEDGER_SK, parseSqsSeqText, PK, SK } from './table-keys';
+import { AUDIT_PREFIX, JOURNAL_PREFIX, journalSk, LEDGER_SK, parseSqsSeqText, PK, SK } from './table-keys';
 
 export const LISTED_STATES = ['parked', 'replaying', 'closing'] as const;
 
@@ -58,6 +58,7 @@ export function recordOf(item: Item): SourceRecord {
     if (deadline !== undefined) head.retentionDeadlineAt = deadline;
     const journaledAt = num(item.headJournaledAt);
     if (journaledAt !== undefined) head.journaledAt = journaledAt;
+    if (item.heldBy?.S !== undefined) head.heldBy = item.heldBy.S;
     r.head = head;
   }
   return r;
@@ -98,7 +99,7 @@ const isJournalHeader = (sk: string) => sk.startsWith(JOURNAL_PREFIX) && !sk.inc
 const STORY_ATTRIBUTES = [
   PK, SK, 'state', 'stateSince', 'stateReason', 'stateActor', 'producerSeq', 'sqsSeq', 'updatedAt', 'lastMessageId', 'journalCount',
   'stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt',
-  'retentionDeadlineAt', 'headJournaledAt', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
+  'retentionDeadlineAt', 'headJournaledAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
 ];
 
 /**
@@ -126,6 +127,7 @@ export class SourceStatusReader {
         if (!seen || seen.state === 'active') bySource.set(r.sourceId, r);
       }
     }
+    await this.markJournaledHeads([...bySource.values()]);
     const sources = [...bySource.values()].map((r) => summarize(r, thresholds, now)).sort(worstFirst);
     return { sources, counts: countByCondition(sources), truncated: [failing, ...states].some((p) => p.truncated) };
   }
@@ -175,8 +177,39 @@ export class SourceStatusReader {
       start = page.LastEvaluatedKey;
     } while (start);
     if (!found) return undefined;
-    const record = ledger ? recordOf(ledger) : { sourceId, state: 'active' as const };
+    const record: SourceRecord = ledger ? recordOf(ledger) : { sourceId, state: 'active' };
+    await this.markJournaledHeads([record]);
     return { source: summarize(record, thresholds, now), journal, audit };
+  }
+
+  /**
+   * Sets headJournaled on every source that is not active and has a failing head: true only when
+   * the journal holds the head's seq with the head's message id. One BatchGetItem per 100 such
+   * sources, keys only; an active source's head is never journaled, so it costs nothing.
+   */
+  private async markJournaledHeads(records: SourceRecord[]): Promise<void> {
+    const asked = new Map<string, SourceRecord>();
+    for (const r of records) {
+      if (r.state === 'active' || !r.head) continue;
+      r.headJournaled = false;
+      // An invalid head has no seq: it is never journaled.
+      if (/^\d+$/.test(r.head.seq)) asked.set(r.sourceId, r);
+    }
+    const pending = [...asked.values()];
+    for (let i = 0; i < pending.length; i += 100) {
+      let keys: Item[] | undefined = pending.slice(i, i + 100).map((r) => ({ [PK]: { S: r.sourceId }, [SK]: { S: journalSk(BigInt(r.head?.seq ?? '0')) } }));
+      for (let round = 0; keys && keys.length > 0 && round < 5; round++) {
+        const out: BatchGetItemCommandOutput = await this.client.send(
+          new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#pk, messageId', ExpressionAttributeNames: { '#pk': PK } } } }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const r = asked.get(item[PK]?.S ?? '');
+          if (r?.head && item.messageId?.S === r.head.messageId) r.headJournaled = true;
+        }
+        keys = out.UnprocessedKeys?.[this.table]?.Keys;
+      }
+      // Keys still unprocessed stay "not journaled": the page errs on the side of showing time left.
+    }
   }
 
   private async queryIndex(index: string, keyName: string, keyValue: string, limit: number): Promise<{ items: Item[]; truncated: boolean }> {

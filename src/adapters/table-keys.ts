@@ -29,10 +29,29 @@ export function parseSqsSeqText(text: string | undefined): bigint | undefined {
 
 export const JOURNAL_PREFIX = 'j#';
 export const AUDIT_PREFIX = 'audit#';
+/** Chunks of large journal bodies sit outside the entries' key range, so listing entries never reads them. */
+export const CHUNK_PREFIX = 'jc#';
 
-/** A journal entry's sort key: entries of one source sort in seq order. */
+/**
+ * The two key ranges of a source's journal: producer-seq entries (`j#` + 40 digits, in seq order)
+ * and seq-less entries (`j#q` + receive key, in the order SQS received them).
+ */
+export const PRODUCER_RANGE = { lo: `${JOURNAL_PREFIX}0`, hi: `${JOURNAL_PREFIX}9~` } as const;
+export const SEQLESS_RANGE = { lo: `${JOURNAL_PREFIX}q`, hi: `${JOURNAL_PREFIX}q~` } as const;
+
+/** A producer-seq journal entry's sort key: entries of one source sort in seq order. */
 export function journalSk(seqValue: bigint): string {
   return JOURNAL_PREFIX + sqsSeqText(seqValue);
+}
+
+/** A seq-less journal entry's sort key: its receive key, so these entries sort in receive order. */
+export function seqlessJournalSk(receiveKey: string): string {
+  return `${JOURNAL_PREFIX}q${receiveKey}`;
+}
+
+/** The sort key of chunk i of the entry whose header is at headerSk. */
+export function chunkSk(headerSk: string, i: number): string {
+  return `${CHUNK_PREFIX}${headerSk.slice(JOURNAL_PREFIX.length)}#c${String(i).padStart(3, '0')}`;
 }
 
 /** An audit record's sort key: records of one source sort by time. */

@@ -40,10 +40,10 @@ export function requireReason(reason: string | undefined): string {
   return reason.trim();
 }
 
-/** Exit codes: 0 done, 1 refused (one line on stderr, nothing changed). */
-export function report(r: ActionResult, out: (line: string) => void): number {
+/** Exit codes: 0 done, 1 refused (one line on stderr naming the command, nothing changed). */
+export function report(r: ActionResult, out: (line: string) => void, command: string): number {
   if (!r.ok) {
-    process.stderr.write(`fifo-relay: refused: ${r.line}\n`);
+    process.stderr.write(`fifo-relay ${command}: refused: ${r.line}\n`);
     return 1;
   }
   out(r.line);

@@ -1,8 +1,6 @@
 import { CreateQueueCommand, GetQueueUrlCommand, QueueDoesNotExist, type SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { STUCK_INDEX } from '../adapters/progress-ledger';
-import { STATE_INDEX } from '../adapters/source-control';
-import { PK, SK } from '../adapters/table-keys';
+import { createTableRequest } from '../adapters/table-indexes';
 
 /** Queue settings the relay is built for: FIFO, no redrive policy, longest retention. */
 export const QUEUE_ATTRIBUTES = {
@@ -33,7 +31,7 @@ export async function ensureQueue(sqs: SQSClient, name: string, attributes: Reco
   return { url: out.QueueUrl ?? '', created: true };
 }
 
-/** Creates the progress table (with its sparse stuck-sources and state indexes) unless it exists. */
+/** Creates the progress table (with every index of src/adapters/table-indexes.ts) unless it exists. */
 export async function ensureTable(dynamo: DynamoDBClient, table: string): Promise<{ created: boolean }> {
   try {
     await dynamo.send(new DescribeTableCommand({ TableName: table }));
@@ -42,43 +40,7 @@ export async function ensureTable(dynamo: DynamoDBClient, table: string): Promis
     if ((err as Error).name !== 'ResourceNotFoundException') throw err;
   }
   try {
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: table,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: PK, AttributeType: 'S' },
-          { AttributeName: SK, AttributeType: 'S' },
-          { AttributeName: 'stuck', AttributeType: 'S' },
-          { AttributeName: 'stuckSince', AttributeType: 'N' },
-          { AttributeName: 'listState', AttributeType: 'S' },
-          { AttributeName: 'stateSince', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: PK, KeyType: 'HASH' },
-          { AttributeName: SK, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: STUCK_INDEX,
-            KeySchema: [
-              { AttributeName: 'stuck', KeyType: 'HASH' },
-              { AttributeName: 'stuckSince', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-          {
-            // Parked, replaying and closing sources, oldest state change first (sparse: absent when active).
-            IndexName: STATE_INDEX,
-            KeySchema: [
-              { AttributeName: 'listState', KeyType: 'HASH' },
-              { AttributeName: 'stateSince', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
+    await dynamo.send(new CreateTableCommand({ TableName: table, ...createTableRequest() }));
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
     return { created: false };

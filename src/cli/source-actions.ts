@@ -62,19 +62,34 @@ export async function unparkSource(ports: ActionPorts, a: ActionArgs & { dryRun:
 
 export async function skipHead(ports: ActionPorts, a: ActionArgs & { seq: string; quietMs: number }): Promise<ActionResult> {
   const c = await ports.control.read(a.sourceId);
+  // The head is the first entry in the order SQS received them that the position does not cover.
   const [head] = c.exists ? await ports.journal.above(a.sourceId, c.position, 1) : [];
   const v = maySkip(a.sourceId, c, { seq: a.seq, headSeq: head?.seq.text, nowMs: a.nowMs, quietMs: a.quietMs });
   if (!v.ok || !head) return { ok: false, line: v.ok ? 'no head' : v.reason };
+  // The mark goes first: once the skip is written the entry counts as covered, and cleanup deletes
+  // covered entries unless they are marked. A crash between the two leaves only a marked entry
+  // that replay still delivers (the position does not cover it).
+  try {
+    await ports.journal.markSkipped(head, a.nowMs, a.actor, 'pending');
+  } catch (err) {
+    return { ok: false, line: `could not mark seq ${head.seq.text} as skipped in the journal (${(err as Error).message}); nothing changed, retry` };
+  }
   const w = await ports.control.skip(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion, seq: head.seq, messageId: head.messageId, position: c.position });
-  if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
+  if (!w.ok) {
+    const undo = await ports.journal.unmarkSkipped(head).then(
+      () => undefined,
+      (err: Error) => `warning: the journal entry stays marked as skipped (${err.message}); replay still delivers it`,
+    );
+    return { ok: false, line: raced(a.sourceId, w.control) + (undo ? `; ${undo}` : '') };
+  }
   const lines: string[] = [];
   try {
-    await ports.journal.markSkipped(head, a.nowMs, a.actor);
+    await ports.journal.markSkipped(head, a.nowMs, a.actor, 'done');
   } catch (err) {
-    lines.push(`warning: skipped, but the journal entry could not be marked as skipped: ${(err as Error).message}`);
+    lines.push(`warning: skipped, but the journal entry keeps only its pending mark (${(err as Error).message}): its body stays; a replay after a delivery of the other sequence kind could deliver it`);
   }
   const warn = await audit(ports, { sourceId: a.sourceId, action: 'skip', actor: a.actor, reason: a.reason, at: a.nowMs, details: { seq: head.seq.text, messageId: head.messageId, bodySha256: head.bodySha256 } });
-  if (warn) lines.push(warn);
+  if (warn) lines.push(`${warn} (the source's item still records it as lastSkipSeq ${head.seq.text})`);
   return { ok: true, line: `skipped seq ${head.seq.text} of ${a.sourceId} (message ${head.messageId}); its body stays in the journal; the source is still parked`, lines };
 }
 

@@ -1,6 +1,8 @@
 import { createDynamoClient } from '../adapters/aws-clients';
 import { SourceStatusReader, type SourceList, type SourceStory } from '../adapters/source-status';
-import { DEFAULT_THRESHOLDS, humanDuration, type SourceSummary, type StuckThresholds } from '../core/source-condition';
+import { DynamoTaskHealth } from '../adapters/task-health';
+import { judgeApp, type AppCondition, type TaskHealth } from '../core/app-health';
+import { DEFAULT_THRESHOLDS, humanDuration, unknownSource, type SourceSummary, type StuckThresholds } from '../core/source-condition';
 import { UsageError } from './usage';
 
 export interface StatusOptions {
@@ -81,12 +83,19 @@ function table(header: string[], rows: string[][]): string[] {
 const forHow = (r: SourceSummary, now: number) =>
   r.condition === 'stuck' || r.condition === 'retrying' ? humanDuration(r.failingForMs ?? 0) : r.stateSince ? humanDuration(now - r.stateSince) : '-';
 
-export function formatList(list: SourceList, thresholds: StuckThresholds, now: number): string[] {
+/** One line above the list when the app fails everywhere: it is one condition, not N stuck sources. */
+export function formatApp(app: AppCondition): string[] {
+  if (app.state !== 'down') return [];
+  return [`APP DOWN: ${(app.summary ?? '').replace(/^the app looks down — /, '')}`, ''];
+}
+
+export function formatList(list: SourceList, thresholds: StuckThresholds, now: number, app?: AppCondition): string[] {
   const c = list.counts;
   const summary =
     `${c.stuck} stuck, ${c.retrying} retrying, ${c.parked} parked, ${c.replaying + c.closing} replaying` +
     `${list.truncated ? ' (more than listed)' : ''} — stuck = attempts ≥ ${thresholds.attempts} or failing ≥ ${humanDuration(thresholds.afterMs)}`;
-  if (list.sources.length === 0) return ['no stuck, retrying, parked or replaying sources', summary];
+  const top = app ? formatApp(app) : [];
+  if (list.sources.length === 0) return [...top, 'no stuck, retrying, parked or replaying sources', summary];
   const rows = list.sources.map((r) => [
     r.sourceId,
     r.condition.toUpperCase(),
@@ -94,10 +103,11 @@ export function formatList(list: SourceList, thresholds: StuckThresholds, now: n
     r.head ? String(r.head.attempt) : '-',
     r.head?.seq || '-',
     r.head?.lastStatus !== undefined ? String(r.head.lastStatus) : '-',
-    r.retentionLeftMs !== undefined ? humanDuration(r.retentionLeftMs) : '-',
+    r.retentionLeftMs !== undefined ? humanDuration(r.retentionLeftMs) : r.headJournaled === true ? 'journaled' : '-',
     oneLine(r.state === 'active' ? (r.head?.lastError ?? '') : `${r.stateReason ?? ''}${r.stateActor ? ` (${r.stateActor})` : ''}`, 80),
   ]);
-  return [...table(['SOURCE', 'CONDITION', 'FOR', 'ATTEMPT', 'HEAD SEQ', 'HTTP', 'RETENTION LEFT', 'LAST ERROR / REASON'], rows), '', summary];
+  const breakers = app && app.breakers.tasks > 0 ? ` · circuit breaker open on ${app.breakers.holding} of ${app.breakers.tasks} task(s)` : '';
+  return [...top, ...table(['SOURCE', 'CONDITION', 'FOR', 'ATTEMPT', 'HEAD SEQ', 'HTTP', 'RETENTION LEFT', 'LAST ERROR / REASON'], rows), '', summary + breakers];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -117,9 +127,12 @@ export function formatStory(story: SourceStory, now: number): string[] {
         `${h.lastStatus !== undefined ? `, last HTTP ${h.lastStatus}` : ''}, next attempt ${h.nextAttemptAt > now ? `in ${humanDuration(h.nextAttemptAt - now)}` : 'due'}`,
     );
     lines.push(`           last error: ${oneLine(h.lastError, 300)}`);
-    if (h.retentionDeadlineAt !== undefined) {
+    if (h.heldBy !== undefined) lines.push(`           held by ${oneLine(h.heldBy, 120)} (the task that recorded the last failure)`);
+    if (s.headJournaled === true) lines.push(`retention  head seq ${h.seq} is journaled: SQS retention no longer applies to it`);
+    else if (h.retentionDeadlineAt !== undefined) {
       const left = h.retentionDeadlineAt - now;
-      lines.push(`retention  ${left > 0 ? `SQS deletes the head in ${humanDuration(left)}` : `past SQS retention by ${humanDuration(-left)}`} (at ${iso(h.retentionDeadlineAt)})${s.state !== 'active' ? ' unless journaled' : ''}`);
+      const when = `${left > 0 ? `SQS deletes the head in ${humanDuration(left)}` : `past SQS retention by ${humanDuration(-left)}`} (at ${iso(h.retentionDeadlineAt)})`;
+      lines.push(s.state === 'active' ? `retention  ${when}` : `retention  not journaled yet: ${when}; the task holding it journals it at its next attempt`);
     }
   } else lines.push('head       not failing');
   const j = story.journal;
@@ -133,16 +146,26 @@ export function formatStory(story: SourceStory, now: number): string[] {
 }
 
 /** Exit code: 0 shown, 1 unknown source or the table could not be read. */
-export async function runStatus(opts: StatusOptions, out: TextOut, err: TextOut = process.stderr, reader?: SourceStatusReader): Promise<number> {
+/** Tasks write their line every 3 refresh intervals (15 s by default): one not heard from for three lines is gone. */
+const TASK_STALE_MS = 45_000;
+
+export async function runStatus(
+  opts: StatusOptions,
+  out: TextOut,
+  err: TextOut = process.stderr,
+  reader?: SourceStatusReader,
+  tasks?: { list(): Promise<TaskHealth[]> },
+): Promise<number> {
   const dynamo = reader ? undefined : createDynamoClient({ region: opts.region, requestTimeoutMs: 10_000 });
   const read = reader ?? new SourceStatusReader(dynamo!, opts.table);
+  const taskLines = tasks ?? (dynamo ? new DynamoTaskHealth(dynamo, opts.table) : undefined);
   const print = (lines: string[]) => out.write(lines.map((l) => `${l}\n`).join(''));
   const now = Date.now();
   try {
     if (opts.sourceId !== undefined) {
       const story = await read.describe(opts.sourceId, opts.thresholds, now);
       if (!story) {
-        err.write(`fifo-relay status: unknown source "${oneLine(opts.sourceId, 200)}": the table ${opts.table} holds nothing for it\n`);
+        err.write(`fifo-relay status: ${unknownSource(oneLine(opts.sourceId, 200))} (table ${opts.table})\n`);
         return 1;
       }
       if (opts.json) print([JSON.stringify(story, null, 2)]);
@@ -150,10 +173,12 @@ export async function runStatus(opts: StatusOptions, out: TextOut, err: TextOut 
       return 0;
     }
     // Each index is read in its own order (oldest first): read well past the limit so the worst are among what is read.
-    const all = await read.list(opts.thresholds, now, Math.max(opts.limit, 1000));
+    const [all, lines] = await Promise.all([read.list(opts.thresholds, now, Math.max(opts.limit, 1000)), taskLines?.list().catch(() => []) ?? Promise.resolve([])]);
+    // Judged on everything read, not only the rows printed.
+    const app = judgeApp(all.sources, lines, now, TASK_STALE_MS);
     const list = { ...all, sources: all.sources.slice(0, opts.limit), truncated: all.truncated || all.sources.length > opts.limit };
-    if (opts.json) print([JSON.stringify({ at: now, thresholds: opts.thresholds, ...list }, null, 2)]);
-    else print(formatList(list, opts.thresholds, now));
+    if (opts.json) print([JSON.stringify({ at: now, thresholds: opts.thresholds, app, ...list }, null, 2)]);
+    else print(formatList(list, opts.thresholds, now, app));
     return 0;
   } catch (e) {
     err.write(`fifo-relay status: cannot read ${opts.table}: ${oneLine((e as Error).message, 300)}\n`);

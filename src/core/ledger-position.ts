@@ -7,6 +7,11 @@ export interface LedgerPosition {
   /** Highest SQS SequenceNumber delivered, meaningful only for sqsQueueId. */
   sqsSeq?: bigint;
   sqsQueueId?: string;
+  /**
+   * Which kind of delivery last set sqsSeq. Absent on items written before it was recorded.
+   * A journal entry of one kind is never judged covered by a position of the other kind.
+   */
+  sqsSeqKind?: Sequence['kind'];
 }
 
 /**
@@ -20,9 +25,23 @@ export function isCoveredByLedger(seq: Sequence, pos: LedgerPosition | undefined
   return pos.sqsSeq !== undefined && pos.sqsQueueId === seq.queueId && seq.value <= pos.sqsSeq;
 }
 
+/**
+ * Whether a journal entry is already delivered (or skipped), judged only by a position of its own
+ * kind and, for a seq-less entry, of its own queue incarnation. Stricter than isCoveredByLedger:
+ * a producer-seq delivery sets sqsSeq too, and that must never make a seq-less entry look
+ * delivered, whatever order the journal was replayed in. An unknown sqsSeqKind counts as
+ * seq-less only on a position that has never recorded a producer seq.
+ */
+export function isJournalEntryCovered(seq: Sequence, pos: LedgerPosition | undefined): boolean {
+  if (pos === undefined) return false;
+  if (seq.kind === 'producer') return pos.producerSeq !== undefined && seq.value <= pos.producerSeq;
+  const seqless = pos.sqsSeqKind === 'sqs' || (pos.sqsSeqKind === undefined && pos.producerSeq === undefined);
+  return seqless && isCoveredByLedger(seq, pos);
+}
+
 /** The position after delivering seq: only ever forward, in the counter that seq belongs to. */
 export function advancePosition(pos: LedgerPosition | undefined, seq: Sequence): LedgerPosition {
-  const next: LedgerPosition = { ...pos, sqsSeq: seq.sqs, sqsQueueId: seq.queueId };
+  const next: LedgerPosition = { ...pos, sqsSeq: seq.sqs, sqsQueueId: seq.queueId, sqsSeqKind: seq.kind };
   if (seq.kind === 'producer' && (pos?.producerSeq === undefined || pos.producerSeq < seq.value)) {
     next.producerSeq = seq.value;
   }

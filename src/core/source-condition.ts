@@ -25,6 +25,8 @@ export interface FailingHead {
   retentionDeadlineAt?: number;
   /** When this head went into the journal (headJournaledAt): from then on SQS retention no longer applies to it. */
   journaledAt?: number;
+  /** The task that recorded the last failure, while it held the head. */
+  heldBy?: string;
 }
 
 export interface SourceRecord {
@@ -39,6 +41,11 @@ export interface SourceRecord {
   updatedAt?: number;
   lastMessageId?: string;
   journalCount?: number;
+  /**
+   * Whether the journal holds the failing head (same seq, same message id): only then is the head
+   * safe from SQS retention. Undefined when nobody looked (an active source's head is never journaled).
+   */
+  headJournaled?: boolean;
 }
 
 /** "Stuck" = failing for at least `attempts` attempts or for at least `afterMs`; less is "retrying". */
@@ -51,7 +58,7 @@ export const DEFAULT_THRESHOLDS: StuckThresholds = { attempts: 5, afterMs: 15 * 
 
 export interface SourceSummary extends SourceRecord {
   condition: Condition;
-  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, while the head is known not to be journaled. */
+  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, unless the head is known to be journaled. */
   retentionLeftMs?: number;
   /** ms since the head first failed, for a failing head. */
   failingForMs?: number;
@@ -63,7 +70,7 @@ export function summarize(r: SourceRecord, t: StuckThresholds, now: number): Sou
   // A parked, replaying or closing source's head is safe only once it is in the journal: until
   // then SQS deletes it at its deadline like any other (a closing hold, a seq regression, an
   // invalid message, a park the holder has not acted on yet).
-  if (r.head?.retentionDeadlineAt !== undefined && r.head.journaledAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
+  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true && r.head.journaledAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   if (r.state !== 'active') {
     out.condition = r.state;
     return out;
@@ -115,4 +122,9 @@ export function humanDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   const text = s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 86_400 ? `${(s / 3600).toFixed(1)}h` : `${(s / 86_400).toFixed(1)}d`;
   return neg ? `-${text}` : text;
+}
+
+/** The one wording of "no such source", for the page, `status`, `show` and every operator action. */
+export function unknownSource(sourceId: string): string {
+  return `unknown source "${sourceId}": the progress table holds nothing for it`;
 }

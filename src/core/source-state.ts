@@ -1,5 +1,6 @@
 import { isCoveredByLedger, type LedgerPosition } from './ledger-position';
 import type { Sequence } from './message';
+import { unknownSource } from './source-condition';
 
 /**
  * A source's state machine (docs/parking.md). Pure: the adapters do the conditional writes that
@@ -49,13 +50,13 @@ export type Verdict = { ok: true } | Refusal;
 const refuse = (reason: string): Refusal => ({ ok: false, reason });
 
 export function mayPark(sourceId: string, c: SourceControl): Verdict {
-  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (!c.exists) return refuse(unknownSource(sourceId));
   if (c.state === 'parked') return refuse(`source "${sourceId}" is already parked`);
   return { ok: true };
 }
 
 export function mayUnpark(sourceId: string, c: SourceControl): Verdict {
-  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (!c.exists) return refuse(unknownSource(sourceId));
   if (c.state !== 'parked') return refuse(`source "${sourceId}" is not parked (state: ${c.state})`);
   return { ok: true };
 }
@@ -65,7 +66,7 @@ export function mayUnpark(sourceId: string, c: SourceControl): Verdict {
  * before the park can still be running (quiet period longer than app timeout + visibility).
  */
 export function maySkip(sourceId: string, c: SourceControl, args: { seq: string; headSeq: string | undefined; nowMs: number; quietMs: number }): Verdict {
-  if (!c.exists) return refuse(`unknown source "${sourceId}": the table has no ledger item for it`);
+  if (!c.exists) return refuse(unknownSource(sourceId));
   if (c.state !== 'parked') return refuse(`source "${sourceId}" is not parked (state: ${c.state}); park it first`);
   if (args.headSeq === undefined) return refuse(`source "${sourceId}" has nothing journaled above its position yet: its head is not known`);
   if (args.seq !== args.headSeq) return refuse(`seq ${args.seq} is not the head of source "${sourceId}" (the head is ${args.headSeq})`);

@@ -6,6 +6,8 @@ export interface EmfOptions {
   intervalMs?: number;
   write(line: string): void;
   now?: () => number;
+  /** Deliveries made outside the worker (the journal's replayer): registers the counter to call. */
+  onReplayed?: (count: () => void) => void;
 }
 
 /**
@@ -18,6 +20,7 @@ export function startEmf(worker: Worker, opts: EmfOptions): () => void {
     deliveries++;
   };
   worker.on('delivered', count);
+  opts.onReplayed?.(count);
   const now = opts.now ?? Date.now;
   const flush = () => {
     const s = worker.stats();

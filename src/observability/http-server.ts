@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Worker } from '../worker/worker';
 import { renderStatusPage, STATUS_PAGE_CSP } from './status-page';
+import { renderSourcePage } from './status-source-page';
 import type { StatusService } from './status-view';
 
 export interface ObservabilityServer {
@@ -57,26 +58,33 @@ export async function startObservabilityServer(opts: ObservabilityOptions): Prom
         const ready = opts.isReady();
         if (!ready) return json(res, 503, { status: 'not ready' });
         // The app being down is not the task's fault: restarting tasks would not help, so say it and stay ready.
+        // The cross-task condition comes from the last table read: a probe never reads the table itself.
         const breaker = opts.worker.flowStatus().state;
-        return json(res, 200, breaker === 'closed' ? { status: 'ready' } : { status: 'degraded', breaker });
+        const app = opts.status?.appCondition();
+        if (breaker === 'closed' && app?.state !== 'down') return json(res, 200, { status: 'ready' });
+        return json(res, 200, { status: 'degraded', breaker, ...(app?.state === 'down' ? { app: app.summary } : {}) });
       }
       case '/status':
       case '/status.html': {
         const service = opts.status;
         if (!service) return json(res, 200, { ...opts.worker.stats(), flow: opts.worker.flowStatus(), retrying: opts.worker.retryingHeads() });
         const html = path === '/status.html' || wantsHtml(req.headers.accept);
-        service
-          .view()
-          .then((view) => {
-            if (!html) return json(res, 200, view);
-            res.writeHead(200, {
+        const sourceId = new URL(req.url ?? '/', 'http://x').searchParams.get('source');
+        const rendered: Promise<[number, unknown, () => string]> =
+          sourceId === null
+            ? service.view().then((view) => [200, view, () => renderStatusPage(view)])
+            : service.source(sourceId).then((view) => [view.story || view.error ? 200 : 404, view, () => renderSourcePage(view)]);
+        rendered
+          .then(([code, view, render]) => {
+            if (!html) return json(res, code, view);
+            res.writeHead(code, {
               'content-type': 'text/html; charset=utf-8',
               'content-security-policy': STATUS_PAGE_CSP,
               'x-content-type-options': 'nosniff',
               'cache-control': 'no-store',
               vary: 'accept',
             });
-            res.end(renderStatusPage(view));
+            res.end(render());
           })
           .catch((err: Error) => json(res, 500, { error: err.message }));
         return;

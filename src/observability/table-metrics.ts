@@ -22,7 +22,7 @@ export function registerTableGauges(registry: Registry, cache: TableStatusCache,
   gauge('fifo_relay_oldest_stuck_head_age_seconds', 'How long the longest-failing stuck head has been failing, across all tasks (0 when none).', (s) => (extremes(s.list?.sources ?? []).oldestStuckMs ?? 0) / 1000);
   gauge(
     'fifo_relay_least_retention_left_seconds',
-    'Least time left before SQS retention deletes a failing head, across all tasks; the queue\'s whole retention period when no head is failing.',
+    'Least time left before SQS retention deletes a failing head not yet journaled (parked sources included), across all tasks; the queue\'s whole retention period when there is none.',
     (s) => {
       const least = extremes(s.list?.sources ?? []).leastRetentionLeftMs;
       return least === undefined ? retentionSeconds : least / 1000;

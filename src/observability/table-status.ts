@@ -1,4 +1,6 @@
+import type { QueueDepth } from '../adapters/queue-health';
 import type { SourceList } from '../adapters/source-status';
+import type { TaskHealth } from '../core/app-health';
 import type { StuckThresholds } from '../core/source-condition';
 
 export interface TableSnapshot {
@@ -7,6 +9,12 @@ export interface TableSnapshot {
   list?: SourceList;
   /** The last read's failure, when it failed (the previous list, if any, is kept). */
   error?: string;
+  /** Every task's own line (breaker state, load), read with the list. */
+  tasks?: TaskHealth[];
+  tasksError?: string;
+  /** The queue's depth from GetQueueAttributes, read with the list. */
+  queue?: QueueDepth;
+  queueError?: string;
 }
 
 export interface TableStatusOptions {
@@ -16,6 +24,9 @@ export interface TableStatusOptions {
   /** Upper bound on sources read per index. */
   limit?: number;
   onError?: (err: Error) => void;
+  /** Read on the same refresh as the list, each on its own: one failing does not hide the others. */
+  tasks?: () => Promise<TaskHealth[]>;
+  queue?: () => Promise<QueueDepth>;
 }
 
 /**
@@ -40,6 +51,15 @@ export class TableStatusCache {
     return this.opts.thresholds;
   }
 
+  get refreshMs(): number {
+    return this.opts.refreshMs;
+  }
+
+  /** The snapshot as it is, never reading: for callers that must not wait (/readyz). */
+  peek(): TableSnapshot {
+    return this.snapshot;
+  }
+
   /**
    * The cached snapshot. A slightly stale one is returned at once and refreshed in the
    * background; one nobody asked for in a while (two intervals or more) is read again first.
@@ -61,14 +81,34 @@ export class TableStatusCache {
 
   private async read(): Promise<TableSnapshot> {
     const at = this.now();
-    try {
-      const list = await this.reader.list(this.opts.thresholds, at, this.opts.limit ?? 1000);
-      this.snapshot = { readAt: at, list };
-    } catch (err) {
-      this.opts.onError?.(err as Error);
-      // Keep the last good list, marked with the error; retry on the next interval, not on every view.
-      this.snapshot = { ...this.snapshot, readAt: at, error: (err as Error).message };
+    const [list, tasks, queue] = await Promise.allSettled([
+      this.reader.list(this.opts.thresholds, at, this.opts.limit ?? 1000),
+      this.opts.tasks?.() ?? Promise.resolve(undefined),
+      this.opts.queue?.() ?? Promise.resolve(undefined),
+    ]);
+    // Keep the last good value of each part, marked with its error; retry on the next interval, not on every view.
+    const prev = this.snapshot;
+    const next: TableSnapshot = { readAt: at };
+    if (list.status === 'fulfilled') next.list = list.value;
+    else {
+      this.opts.onError?.(list.reason as Error);
+      if (prev.list) next.list = prev.list;
+      next.error = (list.reason as Error).message;
     }
+    if (tasks.status === 'fulfilled') {
+      if (tasks.value) next.tasks = tasks.value;
+    } else {
+      this.opts.onError?.(tasks.reason as Error);
+      if (prev.tasks) next.tasks = prev.tasks;
+      next.tasksError = (tasks.reason as Error).message;
+    }
+    if (queue.status === 'fulfilled') {
+      if (queue.value) next.queue = queue.value;
+    } else {
+      this.opts.onError?.(queue.reason as Error);
+      next.queueError = (queue.reason as Error).message;
+    }
+    this.snapshot = next;
     return this.snapshot;
   }
 }

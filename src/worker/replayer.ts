@@ -1,12 +1,14 @@
 import type { AuditPort } from '../adapters/audit-log';
 import type { AppPort } from '../adapters/http-app';
-import { messageFromEntry, type JournalEntry, type JournalPort } from '../adapters/journal';
+import { keptForTheRecord, messageFromEntry, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { ControlPort } from '../adapters/source-control';
-import { isCoveredByLedger } from '../core/ledger-position';
+import { isJournalEntryCovered } from '../core/ledger-position';
 import type { SourceControl } from '../core/source-state';
 
-export type ReplayOutcome = 'done' | 'not-replaying' | 'busy' | 'superseded' | 'failed';
+/** 'yielded': the time slice ran out with entries left; the next pass goes on where this one stopped. */
+export type ReplayOutcome = 'done' | 'not-replaying' | 'busy' | 'superseded' | 'failed' | 'yielded';
+type RoundResult = 'empty' | 'delivered' | 'superseded' | 'failed' | 'yielded';
 
 export interface ReplayerDeps {
   control: ControlPort;
@@ -14,8 +16,8 @@ export interface ReplayerDeps {
   ledger: LedgerPort;
   audit: AuditPort;
   app: AppPort;
-  /** Sources in state replaying or closing (from the state-by-since index). */
-  listReplaying(): Promise<string[]>;
+  /** Sources in state replaying, and closing too when asked (from the state-by-since index). */
+  listReplaying(opts?: { closing: boolean }): Promise<string[]>;
   now?: () => number;
   onEvent?: (e: ReplayEvent) => void;
 }
@@ -29,17 +31,28 @@ export type ReplayEvent =
 export interface ReplayerOptions {
   /** Identifies this task in the replay lease. */
   owner: string;
-  /** How long a lease keeps other tasks off a source; renewed before every entry. Must exceed the app timeout. */
+  /** How long a lease keeps other tasks off a source; renewed during a pass once a third of it is gone. At least three app timeouts. */
   leaseMs: number;
-  /** How often the loop looks for replaying sources. */
+  /** How often the loop looks for replaying sources while it finds some. */
   pollMs: number;
+  /**
+   * The longest wait between looks while it finds none (default 15 × pollMs): the wait doubles
+   * after each empty look, so an idle task costs about one index Query per idlePollMs.
+   */
+  idlePollMs?: number;
   /** Journal entries read per query. */
   batch: number;
   /** Longest wait before a failed replay is tried again. */
   maxBackoffMs: number;
+  /** How long one source is replayed before the others of the pass get their turn (default 60 s). */
+  sliceMs?: number;
 }
 
 const ADVANCE_TRIES = 5;
+const DEFAULT_SLICE_MS = 60_000;
+const IDLE_POLL_FACTOR = 15;
+/** Delivered entries deleted per BatchWriteItem. */
+const DELETE_BATCH = 25;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -53,6 +66,13 @@ export class Replayer {
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private readonly abort = new AbortController();
   private readonly attempts = new Map<string, number>();
+  private readonly lastFailure = new Map<string, { seq: string; detail: string }>();
+  private renewedAt = 0;
+  private rotation = 0;
+  /** Empty looks in a row. */
+  private idleLooks = 0;
+  /** Journal header items read by all passes (figures for benchmarks). */
+  itemsRead = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -67,8 +87,8 @@ export class Replayer {
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.pass().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.opts.pollMs);
+      this.running = this.pass().then((found) => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.nextLookIn(found));
       });
     };
     this.timer = setTimeout(tick, 0);
@@ -81,29 +101,59 @@ export class Replayer {
     await this.running;
   }
 
-  /** One look for replaying sources; each is replayed to the end, or until it fails or is superseded. */
-  async pass(): Promise<void> {
+  /** The wait before the next look: pollMs while there is work, doubling up to idlePollMs while there is none. */
+  nextLookIn(found: number): number {
+    if (found > 0) {
+      this.idleLooks = 0;
+      return this.opts.pollMs;
+    }
+    this.idleLooks = Math.min(this.idleLooks + 1, 30);
+    return Math.min(this.opts.pollMs * 2 ** this.idleLooks, this.opts.idlePollMs ?? this.opts.pollMs * IDLE_POLL_FACTOR);
+  }
+
+  /**
+   * One look for replaying sources; each is replayed to the end, or for its slice, or until it
+   * fails or is superseded. Returns how many were listed. While idle, closing sources are listed
+   * every third look only: a source reaches closing only from replaying, under a replayer that
+   * keeps it listed, so only one whose replayer died (and whose lease ran out) waits for that look.
+   */
+  async pass(): Promise<number> {
     let ids: string[];
     try {
-      ids = await this.deps.listReplaying();
+      ids = await this.deps.listReplaying({ closing: this.idleLooks % 3 === 0 });
     } catch (err) {
       this.deps.onEvent?.({ kind: 'error', error: err as Error });
-      return;
+      return 1; // look again soon: the failure says nothing about whether there is work
     }
-    for (const id of ids) {
-      if (this.stopped) return;
+    // A different source goes first each pass, so no source waits behind the same long replays for ever.
+    const from = ids.length > 0 ? this.rotation++ % ids.length : 0;
+    for (const id of [...ids.slice(from), ...ids.slice(0, from)]) {
+      if (this.stopped) return ids.length;
       const f = this.failures.get(id);
       if (f && f.retryAt > this.now()) continue;
       const outcome = await this.replay(id).catch((err: Error) => {
+        this.lastFailure.set(id, { seq: '', detail: err.message });
         this.deps.onEvent?.({ kind: 'error', sourceId: id, error: err });
         return 'failed' as const;
       });
       if (outcome === 'failed') {
         const count = (f?.count ?? 0) + 1;
-        this.failures.set(id, { count, retryAt: this.now() + Math.min(this.opts.maxBackoffMs, 500 * 2 ** count) });
+        const retryAt = this.now() + Math.min(this.opts.maxBackoffMs, 500 * 2 ** count);
+        this.failures.set(id, { count, retryAt });
+        await this.recordFailure(id, retryAt);
       } else this.failures.delete(id);
       this.deps.onEvent?.({ kind: 'finished', sourceId: id, outcome });
     }
+    return ids.length;
+  }
+
+  /** A replay that keeps failing says so on the source's item, for status (docs/table-layout.md). */
+  private async recordFailure(sourceId: string, nextAttemptAtMs: number): Promise<void> {
+    const last = this.lastFailure.get(sourceId) ?? { seq: '', detail: 'replay failed' };
+    if (this.stopped) return;
+    await this.deps.control
+      .recordReplayFailure(sourceId, { error: last.detail, seq: last.seq, atMs: this.now(), nextAttemptAtMs })
+      .catch((err: Error) => this.deps.onEvent?.({ kind: 'error', sourceId, error: err }));
   }
 
   async replay(sourceId: string): Promise<ReplayOutcome> {
@@ -111,21 +161,20 @@ export class Replayer {
     if (first.state !== 'replaying' && first.state !== 'closing') return 'not-replaying';
     const cv = first.controlVersion;
     if (!(await this.lease(sourceId, cv))) return 'busy';
+    const sliceEnd = this.now() + (this.opts.sliceMs ?? DEFAULT_SLICE_MS);
 
     if (first.state === 'replaying') {
       for (;;) {
         // Rule 5: state and journalVersion are read before the journal is queried.
         const c = await this.deps.control.read(sourceId);
         if (!this.still(c, cv, 'replaying')) return 'superseded';
-        const entries = await this.deps.journal.above(sourceId, c.position, this.opts.batch);
-        if (entries.length === 0) {
-          const closing = await this.deps.control.toClosing(sourceId, { owner: this.opts.owner, nowMs: this.now(), expectVersion: cv, expectJournalVersion: c.journalVersion });
-          if (closing.ok) break;
-          if (!this.still(closing.control, cv, 'replaying')) return 'superseded';
-          continue; // an entry was appended between the query and the flip: go round again
-        }
-        const r = await this.deliverAll(sourceId, entries, cv);
-        if (r !== 'ok') return r;
+        const r = await this.round(sourceId, cv, c, sliceEnd);
+        if (r !== 'empty' && r !== 'delivered') return r;
+        if (r === 'delivered') continue; // a fresh pass picks up whatever was appended behind the reader
+        const closing = await this.deps.control.toClosing(sourceId, { owner: this.opts.owner, nowMs: this.now(), expectVersion: cv, expectJournalVersion: c.journalVersion });
+        if (closing.ok) break;
+        if (!this.still(closing.control, cv, 'replaying')) return 'superseded';
+        // an entry was appended between the read and the flip: go round again
       }
     }
 
@@ -133,10 +182,9 @@ export class Replayer {
     for (;;) {
       const c = await this.deps.control.read(sourceId);
       if (!this.still(c, cv, 'closing')) return 'superseded';
-      const entries = await this.deps.journal.above(sourceId, c.position, this.opts.batch);
-      if (entries.length === 0) break;
-      const r = await this.deliverAll(sourceId, entries, cv);
-      if (r !== 'ok') return r;
+      const r = await this.round(sourceId, cv, c, sliceEnd);
+      if (r === 'empty') break;
+      if (r !== 'delivered') return r;
     }
     const active = await this.deps.control.toActive(sourceId, { owner: this.opts.owner, expectVersion: cv });
     if (!active.ok) return 'superseded';
@@ -154,38 +202,77 @@ export class Replayer {
 
   private async lease(sourceId: string, cv: number): Promise<boolean> {
     const r = await this.deps.control.acquireReplay(sourceId, { owner: this.opts.owner, nowMs: this.now(), leaseMs: this.opts.leaseMs, expectVersion: cv });
+    if (r.ok) this.renewedAt = this.now();
     return r.ok;
   }
 
-  private async deliverAll(sourceId: string, entries: JournalEntry[], cv: number): Promise<'ok' | 'superseded' | 'failed' | 'busy'> {
-    for (const e of entries) {
-      if (this.stopped) return 'failed';
-      // Renew the lease, then proof before send (rule 1): a consistent read showing this replay still current.
-      if (!(await this.lease(sourceId, cv))) return 'superseded';
-      const c = await this.deps.control.read(sourceId);
-      if (c.controlVersion !== cv || (c.state !== 'replaying' && c.state !== 'closing')) return 'superseded';
-      if (isCoveredByLedger(e.seq, c.position)) continue;
-      const key = `${sourceId}\u0000${e.seq.text}`;
-      const attempt = (this.attempts.get(key) ?? 0) + 1;
-      this.attempts.set(key, attempt);
-      const outcome = await this.deps.app.deliver(messageFromEntry(e, attempt), attempt, this.abort.signal);
-      if (outcome.kind !== 'success') {
-        this.deps.onEvent?.({ kind: 'failed', sourceId, seq: e.seq.text, attempt, detail: outcome.detail });
-        return 'failed';
-      }
-      // Rule 2: retry the record, never the app call.
-      for (let i = 1; ; i++) {
-        try {
-          await this.deps.ledger.advance(sourceId, e.seq, e.messageId, this.now());
-          break;
-        } catch (err) {
-          if (i >= ADVANCE_TRIES) throw err;
-          await sleep(100 * 2 ** i);
+  /**
+   * One pass over the journal in receive order: each entry not yet covered is delivered (rules 1
+   * and 2), and every delivered or covered entry is deleted as the pass goes (skipped ones stay),
+   * so the next pass reads only what was appended meanwhile. 'empty': nothing was left to deliver.
+   */
+  private async round(sourceId: string, cv: number, read: SourceControl, sliceEnd: number): Promise<RoundResult> {
+    const reader = this.deps.journal.reader(sourceId, this.opts.batch);
+    const done: JournalEntry[] = [];
+    let position = read.position;
+    let delivered = 0;
+    try {
+      for (let e = await reader.next(); e; e = await reader.next()) {
+        if (this.stopped) return 'failed';
+        // Skipped by an operator: never delivered, and its body stays for the record.
+        if (e.skippedAt !== undefined) continue;
+        // Covered by a position already read: the position only moves forward, so this is final.
+        if (isJournalEntryCovered(e.seq, position)) {
+          if (!keptForTheRecord(e)) done.push(e);
+          continue;
         }
+        if (this.now() >= sliceEnd) return 'yielded';
+        // The lease is renewed while the pass runs, well before it can run out under a long pass.
+        if (this.now() - this.renewedAt >= this.opts.leaseMs / 3 && !(await this.lease(sourceId, cv))) return 'superseded';
+        // Proof before send (rule 1): a consistent read showing this replay still current.
+        const c = await this.deps.control.read(sourceId);
+        if (c.controlVersion !== cv || (c.state !== 'replaying' && c.state !== 'closing')) return 'superseded';
+        position = c.position;
+        if (isJournalEntryCovered(e.seq, position)) {
+          if (!keptForTheRecord(e)) done.push(e);
+          continue;
+        }
+        const r = await this.deliver(sourceId, await this.deps.journal.load(e));
+        if (r !== 'ok') return r;
+        delivered++;
+        done.push(e);
+        if (done.length >= DELETE_BATCH) await this.deps.journal.removeMany(done.splice(0));
       }
-      this.attempts.delete(key);
-      this.deps.onEvent?.({ kind: 'delivered', sourceId, seq: e.seq.text, attempt });
+      return delivered > 0 ? 'delivered' : 'empty';
+    } finally {
+      this.itemsRead += reader.itemsRead;
+      // Delivered entries are recorded in the ledger: deleting them can wait, but not be forgotten.
+      if (done.length > 0) await this.deps.journal.removeMany(done).catch((err: Error) => this.deps.onEvent?.({ kind: 'error', sourceId, error: err }));
     }
+  }
+
+  private async deliver(sourceId: string, e: JournalEntry): Promise<'ok' | 'failed'> {
+    const key = `${sourceId}\u0000${e.seq.text}`;
+    const attempt = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, attempt);
+    const outcome = await this.deps.app.deliver(messageFromEntry(e, attempt), attempt, this.abort.signal);
+    if (outcome.kind !== 'success') {
+      this.lastFailure.set(sourceId, { seq: e.seq.text, detail: outcome.detail });
+      this.deps.onEvent?.({ kind: 'failed', sourceId, seq: e.seq.text, attempt, detail: outcome.detail });
+      return 'failed';
+    }
+    // Rule 2: retry the record, never the app call.
+    for (let i = 1; ; i++) {
+      try {
+        await this.deps.ledger.advance(sourceId, e.seq, e.messageId, this.now());
+        break;
+      } catch (err) {
+        if (i >= ADVANCE_TRIES) throw err;
+        await sleep(100 * 2 ** i);
+      }
+    }
+    this.attempts.delete(key);
+    this.deps.onEvent?.({ kind: 'delivered', sourceId, seq: e.seq.text, attempt });
     return 'ok';
   }
 
@@ -194,7 +281,7 @@ export class Replayer {
     try {
       const c = await this.deps.control.read(sourceId);
       for (const e of await this.deps.journal.covered(sourceId, c.position, 1000)) {
-        if (e.skippedAt === undefined) await this.deps.journal.remove(e);
+        if (!keptForTheRecord(e)) await this.deps.journal.remove(e);
       }
     } catch (err) {
       this.deps.onEvent?.({ kind: 'error', sourceId, error: err as Error });

@@ -95,6 +95,11 @@ describe('docker-compose.yml', () => {
     expect(workerEnv.PROGRESS_TABLE).toBe(lsEnv.FIFO_RELAY_TABLE);
     expect(lsEnv.AWS_DEFAULT_REGION).toBe(workerEnv.AWS_REGION);
     expect(ls.volumes).toContain('./deploy/localstack/init-aws.sh:/etc/localstack/init/ready.d/init-aws.sh:ro');
+    // The table's definition, mounted where the hook reads it unless FIFO_RELAY_TABLE_JSON says otherwise.
+    const hookDefault = /table_json="\$\{FIFO_RELAY_TABLE_JSON:-([^}]+)\}"/.exec(read('deploy/localstack/init-aws.sh'))?.[1];
+    expect(hookDefault).toBeDefined();
+    expect(lsEnv.FIFO_RELAY_TABLE_JSON).toBeUndefined();
+    expect(ls.volumes).toContain(`./deploy/localstack/progress-table.json:${hookDefault}:ro`);
     expect(ls.healthcheck?.test.join(' ')).toContain('/_localstack/init/ready');
   });
 
@@ -128,6 +133,11 @@ describe('docker-compose.yml', () => {
     expect(worker.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
     expect(demo.build).toEqual(worker.build);
     expect(demo.image).toBe(worker.image);
+  });
+
+  it('runs an init in front of the worker and the demo app, as the ECS task does', () => {
+    expect((worker as { init?: boolean }).init).toBe(true);
+    expect((service('demo-app') as { init?: boolean }).init).toBe(true);
   });
 
   it('gives the worker longer than its shutdown grace before docker stop kills it', () => {

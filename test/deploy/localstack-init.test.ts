@@ -1,54 +1,15 @@
 /**
  * Runs the LocalStack ready hook with a stand-in `awslocal` that records each call, so the JSON it
- * builds in bash is parsed and checked here rather than first by LocalStack.
+ * builds in bash is parsed and checked here rather than first by LocalStack. That the table it
+ * creates matches the table's one definition is test/deploy/table-definition.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { STUCK_INDEX_NAME } from '../../infra/lib/progress-table-stack';
+import { readFileSync, statSync } from 'node:fs';
+import { LOCALSTACK_TABLE_JSON } from '../../infra/bin/write-localstack-table';
+import { HOOK as script, HOOK_QUEUE_URL as QUEUE_URL, option, runHook as runHookCalls } from './localstack-hook';
 
-const script = resolve(__dirname, '..', '..', 'deploy', 'localstack', 'init-aws.sh');
-const QUEUE_URL = 'http://localstack:4566/000000000000/fifo-relay.fifo';
-
-/** Each awslocal invocation's arguments, in order. */
-function runHook(env: Record<string, string>, tableExists = false): string[][] {
-  const dir = mkdtempSync(join(tmpdir(), 'fifo-relay-init-'));
-  try {
-    const log = join(dir, 'calls.jsonl');
-    const fake = join(dir, 'awslocal');
-    writeFileSync(
-      fake,
-      `#!${process.execPath}
-const args = process.argv.slice(2);
-require('node:fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + '\\n');
-if (args[0] === 'sqs' && args[1] === 'create-queue') console.log(${JSON.stringify(QUEUE_URL)});
-if (args[0] === 'dynamodb' && args[1] === 'describe-table') process.exit(${tableExists ? 0 : 255});
-`,
-    );
-    chmodSync(fake, 0o755);
-    const r = spawnSync('bash', [script], { env: { PATH: `${dir}:${process.env.PATH ?? ''}`, ...env }, encoding: 'utf8' });
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    return readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function option(args: string[], name: string): string {
-  const i = args.indexOf(name);
-  if (i < 0) throw new Error(`${args.slice(0, 2).join(' ')} has no ${name}`);
-  return args[i + 1]!;
-}
-
-/** Every value after an option up to the next option (shorthand lists such as --key-schema). */
-function values(args: string[], name: string): string[] {
-  const i = args.indexOf(name);
-  if (i < 0) throw new Error(`${args.slice(0, 2).join(' ')} has no ${name}`);
-  const end = args.findIndex((a, j) => j > i && a.startsWith('--'));
-  return args.slice(i + 1, end < 0 ? undefined : end);
-}
-
+const TABLE_JSON = { FIFO_RELAY_TABLE_JSON: LOCALSTACK_TABLE_JSON };
+const runHook = (env: Record<string, string>, tableExists = false) => runHookCalls({ ...TABLE_JSON, ...env }, tableExists).map((c) => c.args);
 const call = (calls: string[][], service: string, op: string) => calls.filter((c) => c[0] === service && c[1] === op);
 
 describe('deploy/localstack/init-aws.sh', () => {
@@ -73,26 +34,17 @@ describe('deploy/localstack/init-aws.sh', () => {
     });
   });
 
-  it('creates the progress table with the same key and index as the CDK app, unless it exists', () => {
-    const calls = runHook({ FIFO_RELAY_TABLE: 'ledger' });
-    const [create] = call(calls, 'dynamodb', 'create-table');
+  it('creates the progress table from the definition file, under the configured name, unless it exists', () => {
+    const [create] = call(runHook({ FIFO_RELAY_TABLE: 'ledger' }), 'dynamodb', 'create-table');
     expect(option(create!, '--table-name')).toBe('ledger');
-    expect(option(create!, '--billing-mode')).toBe('PAY_PER_REQUEST');
-    expect(values(create!, '--key-schema')).toEqual(['AttributeName=pk,KeyType=HASH', 'AttributeName=sk,KeyType=RANGE']);
-    expect(values(create!, '--attribute-definitions')).toEqual(
-      expect.arrayContaining(['AttributeName=pk,AttributeType=S', 'AttributeName=sk,AttributeType=S']),
-    );
-    expect(JSON.parse(option(create!, '--global-secondary-indexes'))).toEqual([
-      {
-        IndexName: STUCK_INDEX_NAME,
-        KeySchema: [
-          { AttributeName: 'stuck', KeyType: 'HASH' },
-          { AttributeName: 'stuckSince', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-    ]);
+    expect(option(create!, '--cli-input-json')).toBe(`file://${LOCALSTACK_TABLE_JSON}`);
     expect(call(runHook({}, true), 'dynamodb', 'create-table')).toHaveLength(0);
+  });
+
+  it('stops with one clear line when the definition file is not mounted', () => {
+    const r = spawnSync('bash', [script], { env: { PATH: process.env.PATH ?? '', FIFO_RELAY_TABLE_JSON: '/nonexistent/progress-table.json' }, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('/nonexistent/progress-table.json is missing');
   });
 
   it('seeds demo messages in batches SQS accepts, each source in seq order with its own dedup ids', () => {

@@ -21,9 +21,12 @@ describe('what a first deploy would trip over (default settings, one region)', (
     t = synthRelayApp({ regions: 'us-east-1', minTasks: 2, maxTasks: 4 }).services.get('us-east-1')!;
   });
 
-  it('sets no deployment alarms (removeDefaultDeploymentAlarm), which regions without alarm-based rollback reject', () => {
+  it('sets only real deployment alarms (no empty default, removeDefaultDeploymentAlarm), and none where alarm-based rollback is missing', () => {
     const service = only(t, 'AWS::ECS::Service');
-    expect((service.DeploymentConfiguration as Json).Alarms).toBeUndefined();
+    expect((service.DeploymentConfiguration as Json).Alarms).toMatchObject({ Enable: true, Rollback: true, AlarmNames: [expect.anything(), expect.anything()] });
+    // ECS in the China regions answers "Alarm based rollback is not supported".
+    const china = synthRelayApp({ regions: 'cn-north-1' }).services.get('cn-north-1')!;
+    expect((only(china, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toBeUndefined();
   });
 
   it('strips the VPC default security group of its rules (restrictDefaultSecurityGroup)', () => {
@@ -46,7 +49,9 @@ describe('what a first deploy would trip over (default settings, one region)', (
   });
 
   it('lets the DynamoDB gateway endpoint reach only the progress table, with the worker\'s actions', () => {
-    const endpoint = only(t, 'AWS::EC2::VPCEndpoint');
+    const endpoints = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).filter((e) => JSON.stringify(e.Properties?.ServiceName).includes('.dynamodb'));
+    expect(endpoints).toHaveLength(1);
+    const endpoint = endpoints[0]!.Properties!;
     const statements = (endpoint.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] });
@@ -56,7 +61,7 @@ describe('what a first deploy would trip over (default settings, one region)', (
     expect(resources).not.toMatch(/"\*"/);
   });
 
-  it('lets only ECS acting for this account assume the task and execution roles', () => {
+  it('lets only ECS acting for this account and region assume the task role; the execution role keeps ECS\'s documented trust', () => {
     const task = rolesByDescription(t, /consume its FIFO queue/);
     expect(task.AssumeRolePolicyDocument).toMatchObject({
       Statement: [
@@ -70,9 +75,8 @@ describe('what a first deploy would trip over (default settings, one region)', (
       ],
     });
     const execution = rolesByDescription(t, /task start/);
-    expect(execution.AssumeRolePolicyDocument).toMatchObject({
-      Statement: [{ Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
-    });
+    expect(execution.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Principal: { Service: 'ecs-tasks.amazonaws.com' } }] });
+    expect((execution.AssumeRolePolicyDocument as { Statement: Json[] }).Statement[0]!.Condition).toBeUndefined();
   });
 
   it('raises the too-few-tasks alarm below minTasks', () => {
@@ -126,8 +130,9 @@ describe('the feature flags in cdk.json', () => {
     const recommended = require('aws-cdk-lib/recommended-feature-flags.json') as Record<string, unknown>;
     expect(CDK_JSON_CONTEXT).toMatchObject(recommended);
     const flagless = Object.fromEntries(Object.keys(recommended).map((k) => [k, undefined]));
-    const t = synthRelayApp({ regions: 'us-east-1', ...flagless }).services.get('us-east-1')!;
-    expect((only(t, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toBeDefined();
+    // Without deployment alarms of its own, the service would get CDK's empty default, which ECS refuses where alarm-based rollback is missing.
+    const t = synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false', ...flagless }).services.get('us-east-1')!;
+    expect((only(t, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toMatchObject({ AlarmNames: [], Enable: false });
     expect(Object.keys(resourcesOf(t, 'Custom::VpcRestrictDefaultSG'))).toHaveLength(0);
   });
 });

@@ -43,7 +43,7 @@ describe('cdk synth (the CLI, as CI runs it)', () => {
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
   it.each([
-    ['two regions', [...deployable, '-c', 'regions=us-east-1,eu-west-1', '-c', 'tableRegion=us-east-1', '-c', 'replicaRegions=eu-west-1'], ['FifoRelay-Table', 'FifoRelay-Service-us-east-1', 'FifoRelay-Service-eu-west-1']],
+    ['two regions', [...deployable, '-c', 'regions=us-east-1,eu-west-1', '-c', 'tableRegion=us-east-1', '-c', 'replicaRegions=eu-west-1', '-c', 'alarmTopicArn=arn:aws:sns:{region}:123456789012:oncall'], ['FifoRelay-Table', 'FifoRelay-Service-us-east-1', 'FifoRelay-Service-eu-west-1']],
     ['one region, dry run', ['-c', 'dryRun=true'], ['FifoRelay-Table', 'FifoRelay-Service-us-east-1']],
   ])('synthesizes without AWS credentials (%s)', (name, context, stacks) => {
     const result = synth(out, context);
@@ -54,7 +54,10 @@ describe('cdk synth (the CLI, as CI runs it)', () => {
     expect(manifest.artifacts['FifoRelay-Table']?.environment).toBe('aws://unknown-account/us-east-1');
     // The placeholder warning is printed where a person running synth (or deploy) sees it.
     const printed = `${result.stdout}\n${result.stderr}`;
-    if (name.includes('dry run')) expect(printed).toMatch(/WARNING context imageUri and targetUrl not set \(dryRun=true\)[\s\S]*FifoRelay-Service-us-east-1/);
+    if (name.includes('dry run')) {
+      expect(printed).toMatch(/WARNING context imageUri and targetUrl not set \(dryRun=true\)[\s\S]*FifoRelay-Service-us-east-1/);
+      expect(printed).toMatch(/WARNING context alarmTopicArn not set: .* have no action/);
+    }
     else expect(printed).not.toMatch(/placeholder|not set/);
   }, SYNTH_TEST_TIMEOUT);
 

@@ -70,8 +70,8 @@ describe('fifo-relay CLI', () => {
   it('send puts numbered messages on the queue, and status lists stuck sources oldest first', async () => {
     const fx = await freshQueueAndTable('cli');
     try {
-      const sent = await cli(['send', '--queue-url', fx.queueUrl, '--source', 'meter-1', '--count', '12', '--seq-start', '5']);
-      expect(sent.stdout).toContain('sent 12 message(s) for source meter-1, seq 5..16');
+      const sent = await cli(['send', '--queue-url', fx.queueUrl, '--table', fx.table, '--source', 'meter-1', '--count', '12']);
+      expect(sent.stdout).toContain('sent 12 message(s) for source meter-1, seq 1..12');
       const attrs = await fx.sqs.send(new GetQueueAttributesCommand({ QueueUrl: fx.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
       expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('12');
 

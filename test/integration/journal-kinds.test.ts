@@ -50,8 +50,16 @@ describe('journal replay across sequence kinds (DynamoDB Local)', () => {
     expect((await journal.above('kind-drop', position, 25)).map((e) => e.seq.text)).toEqual([String(S0 + 30n), String(S0 + 40n)]);
   });
 
+  it('a seq-less entry is never judged covered by an SQS position a producer-seq delivery set', async () => {
+    await put('other-kind', [seqless(S0 - 5n)]);
+    const position: LedgerPosition = { producerSeq: 100n, sqsSeq: S0, sqsQueueId: Q, sqsSeqKind: 'producer' };
+
+    expect((await journal.above('other-kind', position, 25)).map((e) => e.seq.text)).toEqual([String(S0 - 5n)]);
+    expect(await journal.covered('other-kind', position, 25)).toEqual([]);
+  });
+
   it('covered entries never crowd out uncovered ones under the limit', async () => {
-    const position: LedgerPosition = { producerSeq: 100n, sqsSeq: S0, sqsQueueId: Q };
+    const position: LedgerPosition = { producerSeq: 100n, sqsSeq: S0, sqsQueueId: Q, sqsSeqKind: 'sqs' };
     // Covered, of both kinds, and sorted ahead of the one uncovered entry.
     await put('crowded', [producer(99n, S0 - 20n), producer(100n, S0 - 10n), seqless(S0 - 3n), seqless(S0 - 2n), seqless(S0 - 1n), seqless(S0 + 1n)]);
 

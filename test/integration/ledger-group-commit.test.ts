@@ -50,7 +50,7 @@ describe('group-committed ledger advances (DynamoDB Local)', () => {
     expect(created?.producerSeq?.N).toBe('1');
     expect(created?.sqsSeq?.S).toBe(sqsSeqText(1001n));
     expect(created?.lastMessageId?.S).toBe('m-s42-1');
-    expect(await ledger.read('s59')).toEqual({ producerSeq: 1n, sqsSeq: 1001n, sqsQueueId: QUEUE });
+    expect(await ledger.read('s59')).toEqual({ producerSeq: 1n, sqsSeq: 1001n, sqsQueueId: QUEUE, sqsSeqKind: 'producer' });
 
     const calls = watch(fx.dynamo);
     const second = await Promise.all(ids.map((id) => ledger.advance(id, producer(2), `m-${id}-2`, 2)));
@@ -74,8 +74,8 @@ describe('group-committed ledger advances (DynamoDB Local)', () => {
       ledger.advance('fresh-1', producer(1), 'f1', 2),
       ledger.advance('fresh-2', sqsOnly(10), 'f2', 2),
     ]);
-    expect(stale).toEqual<AdvanceResult>({ status: 'stale', position: { producerSeq: 5n, sqsSeq: 1005n, sqsQueueId: QUEUE } });
-    expect(staleSqs).toEqual<AdvanceResult>({ status: 'stale', position: { sqsSeq: 900n, sqsQueueId: QUEUE } });
+    expect(stale).toEqual<AdvanceResult>({ status: 'stale', position: { producerSeq: 5n, sqsSeq: 1005n, sqsQueueId: QUEUE, sqsSeqKind: 'producer' } });
+    expect(staleSqs).toEqual<AdvanceResult>({ status: 'stale', position: { sqsSeq: 900n, sqsQueueId: QUEUE, sqsSeqKind: 'sqs' } });
     expect(ok1).toEqual({ status: 'advanced' });
     expect(ok2).toEqual({ status: 'advanced' });
     // One batch of updates, then one of inserts for the two sources that had no item.
@@ -111,7 +111,7 @@ describe('group-committed ledger advances (DynamoDB Local)', () => {
     await inner.advance('raced', producer(7), 'elsewhere', 1);
     const calls = watch(fx.dynamo);
     const results = await Promise.all([ledger.advance('new-a', producer(1), 'a', 2), ledger.advance('new-b', producer(1), 'b', 2), ledger.advance('raced', producer(3), 'r', 2)]);
-    expect(results).toEqual([{ status: 'advanced' }, { status: 'advanced' }, { status: 'stale', position: { producerSeq: 7n, sqsSeq: 1007n, sqsQueueId: QUEUE } }]);
+    expect(results).toEqual([{ status: 'advanced' }, { status: 'advanced' }, { status: 'stale', position: { producerSeq: 7n, sqsSeq: 1007n, sqsQueueId: QUEUE, sqsSeqKind: 'producer' } }]);
     // Three inserts; the one that met an existing item goes back to a conditional update.
     expect(calls.map((c) => c.items)).toEqual([3, 1]);
     expect((await item('new-b'))?.producerSeq?.N).toBe('1');
@@ -169,13 +169,13 @@ describe('group-committed ledger advances (DynamoDB Local)', () => {
       await ledger.advance('solo', producer(1), 'm', 1);
       await Promise.all(sources(3, 'm').map((id) => ledger.advance(id, producer(1), 'm', 1)));
       const text = await metrics.registry.metrics();
-      const batch = 'service="dynamodb",action="BatchExecuteStatementCommand"';
+      const batch = 'service="dynamodb",action="BatchExecuteStatement"';
       // Three updates that found no item, then the same three as inserts.
       expect(text).toContain(`fifo_relay_aws_batch_items_sum{${batch}} 6`);
       expect(text).toContain(`fifo_relay_aws_batch_items_count{${batch}} 2`);
       expect(text).toContain(`fifo_relay_aws_request_duration_seconds_count{${batch}} 2`);
-      expect(text).toContain('fifo_relay_aws_request_duration_seconds_count{service="dynamodb",action="UpdateItemCommand"} 1');
-      expect(text).not.toContain('fifo_relay_aws_batch_items_count{service="dynamodb",action="UpdateItemCommand"}');
+      expect(text).toContain('fifo_relay_aws_request_duration_seconds_count{service="dynamodb",action="UpdateItem"} 1');
+      expect(text).not.toContain('fifo_relay_aws_batch_items_count{service="dynamodb",action="UpdateItem"}');
     } finally {
       client.destroy();
     }

@@ -51,7 +51,7 @@ describe('park, replay and skip end to end (fauxqs + DynamoDB Local, two worker 
     expect(park).toMatchObject({ code: 0, stdout: expect.stringContaining('parked P') });
     const again = await cli(['park', 'P', '--reason', 'twice']);
     expect(again.code).toBe(1);
-    expect(again.stderr.trim().split('\n')).toEqual(['fifo-relay: refused: source "P" is already parked']);
+    expect(again.stderr.trim().split('\n')).toEqual(['fifo-relay park: refused: source "P" is already parked']);
     expect((await cli(['park', 'nobody', '--reason', 'x'])).code).toBe(1);
 
     // Messages that arrive while parked go to the journal too, and only then leave SQS.
@@ -84,6 +84,10 @@ describe('park, replay and skip end to end (fauxqs + DynamoDB Local, two worker 
     for (let i = 1; i < got.length; i++) expect(got[i]!).toBeGreaterThanOrEqual(got[i - 1]!);
     expect(app.records.filter((r) => r.sourceId === 'P' && r.seq === '4').every((r) => r.key === 'P:4')).toBe(true);
     await waitFor('journal cleaned', async () => (await journal.count('P')) === 0);
+    // Replayed deliveries count in the delivery metric, under their own path.
+    let replayed = 0;
+    for (const r of relays) for (const v of (await r.metrics.registry.getSingleMetric('fifo_relay_messages_delivered_total')!.get()).values) if (v.labels.path === 'replay') replayed += v.value;
+    expect(replayed).toBeGreaterThanOrEqual(5);
     const audit = await new DynamoAuditLog(fx.dynamo, fx.table).list('P');
     expect(audit.map((a) => [a.action, a.actor])).toEqual([
       ['park', 'alice'],

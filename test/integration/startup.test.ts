@@ -62,7 +62,7 @@ describe('start-up checks and the observability port', () => {
     ]) {
       expect(metrics).toContain(name);
     }
-    expect(metrics).toMatch(/fifo_relay_aws_requests_total\{service="sqs",action="GetQueueAttributesCommand",outcome="ok"\} 1/);
+    expect(metrics).toMatch(/fifo_relay_aws_requests_total\{service="sqs",action="GetQueueAttributes",outcome="success"\} 1/);
     expect(await (await fetch(`${base}/status`)).json()).toMatchObject({ task: { inFlightSources: 0, retrying: [] }, table: { sources: [] } });
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     const stopping = relay.stop(200);
@@ -87,7 +87,7 @@ describe('start-up checks and the observability port', () => {
     await relay.stop(200);
     expect(errors).toEqual([]);
     const calls = await relay.metrics.registry.getSingleMetricAsString('fifo_relay_aws_requests_total');
-    expect(calls).toMatch(/action="ReceiveMessageCommand",outcome="ok"\} [1-9]/);
-    expect(calls).not.toMatch(/action="ReceiveMessageCommand",outcome="error"/);
+    expect(calls).toMatch(/action="ReceiveMessage",outcome="success"\} [1-9]/);
+    expect(calls).not.toMatch(/action="ReceiveMessage",outcome="error"} [1-9]/);
   });
 });

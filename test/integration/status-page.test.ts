@@ -74,13 +74,45 @@ describe('the status page in a real browser', () => {
     expect(await browser.eval<string>(`[...document.querySelectorAll('td.src')].map((t) => t.textContent).join('|')`)).toContain(STUCK);
     expect(await browser.eval<unknown>('window.__pwned ?? null')).toBeNull();
     expect(await browser.eval<number>(`document.querySelectorAll('#content img').length`)).toBe(0);
+    // The health strip: this task's line (from the table), the queue's depth, the oldest failing head.
+    await browser.waitFor(`document.querySelectorAll('#tasks tbody tr').length === 1 && document.querySelector('[data-count="visible"]') !== null`, 20_000);
+    expect(await browser.eval<string>(`document.querySelector('#tasks tbody tr').textContent`)).toContain('(this task)');
+    expect(await browser.eval<string>('document.title')).toMatch(/^(APP DOWN · )?2 stuck · 1 retrying · 1 parked · 1 replaying — fifo-relay$/);
     await browser.screenshot(process.env.STATUS_SCREENSHOT ?? join(tmpdir(), 'fifo-relay-status-page.png'));
 
-    // Parking (temporary item write until the park command lands) must show without a reload.
+    // The drill-down, reached by clicking the source: everything an operator needs, no body, and the commands.
+    await browser.eval(`setTimeout(() => document.querySelector('tr[data-source="' + CSS.escape(${JSON.stringify(STUCK)}) + '"] a').click(), 0)`);
+    await browser.waitFor(`location.search.startsWith('?source=') && document.getElementById('head-message') !== null`, 20_000);
+    const fact = (id: string) => browser!.eval<string>(`document.getElementById(${JSON.stringify(id)})?.textContent ?? ''`);
+    expect(await browser.eval<string>(`document.getElementById('source-id').textContent`)).toBe(STUCK);
+    expect(await fact('head-seq')).toBe('1');
+    expect(await fact('head-message')).toBe(row?.head?.messageId);
+    expect(Number(await fact('head-attempts'))).toBeGreaterThanOrEqual(2);
+    expect(await fact('head-first-failure')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(\d+s ago\)$/);
+    expect(await fact('head-next')).toMatch(/Z/);
+    expect(await fact('head-status')).toBe('503');
+    expect(await fact('head-error')).toContain('503');
+    expect(await fact('head-holder')).toMatch(/\/[0-9a-f]{8} \(the task that recorded the last failure\)$/);
+    expect(await fact('head-retention')).toMatch(/^14\.0d SQS deletes the head at \S+Z$/);
+    expect(await fact('journal')).toBe('0 entries');
+    expect(await browser.eval<string>('document.title')).toBe(`${STUCK} · stuck — fifo-relay`);
+    const commands = () => browser!.eval<string[]>(`[...document.querySelectorAll('#commands code')].map((c) => c.textContent)`);
+    expect(await commands()).toEqual([`fifo-relay status '${STUCK}'`, `fifo-relay show '${STUCK}'`, `fifo-relay park '${STUCK}' --reason 'REASON'`]);
+    // No message body anywhere on the page.
+    expect(await browser.eval<boolean>(`document.body.textContent.includes('{"n":1}')`)).toBe(false);
+    await browser.screenshot(process.env.STATUS_SOURCE_SCREENSHOT ?? join(tmpdir(), 'fifo-relay-status-source.png'));
+
+    // Parked, the same drill-down follows by itself: not journaled yet, then the unpark and skip commands.
     await browser.eval('window.__sameDocument = true');
     await new CommandSourceControl(fx.dynamo, fx.table, 'test-operator').park(STUCK, 'app rejects it');
-    await browser.waitFor(`${rowCondition(STUCK)} === 'parked'`, 30_000);
+    await browser.waitFor(`document.querySelector('#condition .badge')?.textContent === 'parked'`, 30_000);
     expect(await browser.eval<boolean>('window.__sameDocument === true')).toBe(true);
+    await browser.waitFor(`[...document.querySelectorAll('#commands code')].some((c) => c.textContent.startsWith('fifo-relay unpark'))`, 20_000);
+    expect(await commands()).toEqual(expect.arrayContaining([`fifo-relay unpark '${STUCK}' --dry-run`, `fifo-relay unpark '${STUCK}' --reason 'REASON'`]));
+    await browser.waitFor(`document.querySelector('#audit tbody tr')?.textContent.includes('test-operator') === true`, 20_000);
+    await browser.goto(`${base}/status.html`);
+
+    await browser.waitFor(`${rowCondition(STUCK)} === 'parked'`, 30_000);
     expect(await browser.eval<string>(`document.querySelector('[data-count="parked"] .n').textContent`)).toBe('2');
     expect(await browser.eval<string>(`document.getElementById('updated').textContent`)).toMatch(/^updated \d+ s ago$/);
     await waitFor('the parked gauge', async () => (await metric('fifo_relay_sources_parked')) === 2, 20_000, 250);
@@ -94,6 +126,13 @@ describe('the status page in a real browser', () => {
     const html = await fetch(`${base}/status`, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect(html.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(html.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-[^']+'; script-src 'sha256-[^']+'; connect-src 'self'/);
+    // An unknown source's drill-down: 404, worded as everywhere else.
+    const unknown = await fetch(`${base}/status.html?source=${encodeURIComponent('no such')}`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('unknown source &#34;no such&#34;: the progress table holds nothing for it');
+    const unknownJson = await fetch(`${base}/status?source=nope`, { headers: { accept: 'application/json' } });
+    expect(unknownJson.status).toBe(404);
+    expect(((await unknownJson.json()) as { sourceId: string; story?: unknown }).story).toBeUndefined();
     const post = await fetch(`${base}/status.html`, { method: 'POST' });
     expect(post.status).toBe(405);
   });

@@ -128,14 +128,14 @@ describe('fifo-relay status <sourceId>', () => {
 
   it('refuses an unknown source with one line and exit code 1', async () => {
     const r = await status({ sourceId: 'no-such-source' });
-    expect(r).toEqual({ code: 1, out: '', err: `fifo-relay status: unknown source "no-such-source": the table ${fx.table} holds nothing for it\n` });
+    expect(r).toEqual({ code: 1, out: '', err: `fifo-relay status: unknown source "no-such-source": the progress table holds nothing for it (table ${fx.table})\n` });
   });
 
   it('the success write removes every failing-head field, the new ones included', async () => {
     const ledger = new DynamoLedger(fx.dynamo, fx.table);
     await ledger.advance('newer', { kind: 'producer', value: 7n, text: '7', key: '7', sqs: 1n, queueId: 'q@1' }, 'm7', Date.now());
     const item = (await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: ledgerKey('newer'), ConsistentRead: true }))).Item ?? {};
-    expect(Object.keys(item).sort()).toEqual(['lastMessageId', 'pk', 'producerSeq', 'sk', 'sqsQueueId', 'sqsSeq', 'updatedAt']);
+    expect(Object.keys(item).sort()).toEqual(['lastMessageId', 'pk', 'producerSeq', 'sk', 'sqsQueueId', 'sqsSeq', 'sqsSeqKind', 'updatedAt']);
     const story = await new SourceStatusReader(fx.dynamo, fx.table).describe('newer', thresholds, Date.now());
     expect(story?.source.condition).toBe('ok');
   });

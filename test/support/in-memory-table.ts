@@ -1,8 +1,8 @@
 import type { AuditPort, AuditRecord } from '../../src/adapters/audit-log';
-import { JournalConflictError, splitBody, type JournalEntry, type JournalPort } from '../../src/adapters/journal';
+import { compareReceiveOrder, entrySk, JournalConflictError, receiveKey, splitBody, type JournalEntry, type JournalPort, type JournalReader } from '../../src/adapters/journal';
 import type { AsideEntry, AsidePort } from '../../src/adapters/journal-aside';
 import type { ControlPort, ControlWrite, StateChange } from '../../src/adapters/source-control';
-import { isCoveredByLedger, type LedgerPosition } from '../../src/core/ledger-position';
+import { isJournalEntryCovered, type LedgerPosition } from '../../src/core/ledger-position';
 import type { Sequence } from '../../src/core/message';
 import type { SourceControl, SourceState } from '../../src/core/source-state';
 import { MemoryLedger } from './in-memory';
@@ -55,7 +55,8 @@ export class Gates {
  */
 export class MemorySourceTable extends MemoryLedger implements JournalPort, AuditPort, AsidePort {
   readonly states = new Map<string, StateFields>();
-  readonly journal = new Map<string, Map<bigint, JournalEntry>>();
+  readonly journal = new Map<string, Map<string, JournalEntry>>();
+  readonly replayFailures = new Map<string, { error: string; seq: string; attempts: number }>();
   readonly audits: AuditRecord[] = [];
   readonly asides: AsideEntry[] = [];
   readonly gates = new Gates();
@@ -102,6 +103,9 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
       toClosing: (id, r) => this.toClosing(id, r),
       toActive: (id, r) => this.toActive(id, r),
       markHeadJournaled: (id, m) => this.markHeadJournaled(id, m),
+      recordReplayFailure: async (id, f) => {
+        this.replayFailures.set(id, { error: f.error, seq: f.seq, attempts: (this.replayFailures.get(id)?.attempts ?? 0) + 1 });
+      },
     };
   }
 
@@ -152,7 +156,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   async skip(sourceId: string, c: StateChange & { seq: Sequence; messageId: string; position: LedgerPosition | undefined }): Promise<ControlWrite> {
     const f = this.fields(sourceId);
     if (f.state !== 'parked' || f.controlVersion !== c.expectVersion || !samePosition(this.positions.get(sourceId), c.position)) return this.refused(sourceId);
-    const pos: LedgerPosition = { ...this.positions.get(sourceId), sqsSeq: c.seq.sqs, sqsQueueId: c.seq.queueId };
+    const pos: LedgerPosition = { ...this.positions.get(sourceId), sqsSeq: c.seq.sqs, sqsQueueId: c.seq.queueId, sqsSeqKind: c.seq.kind };
     if (c.seq.kind === 'producer') pos.producerSeq = c.seq.value;
     this.positions.set(sourceId, pos);
     this.states.set(sourceId, { ...f, controlVersion: f.controlVersion + 1 });
@@ -208,43 +212,80 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   // JournalPort
 
   entriesOf(sourceId: string): JournalEntry[] {
-    return [...(this.journal.get(sourceId)?.values() ?? [])].sort((a, b) => (a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0));
+    return [...(this.journal.get(sourceId)?.values() ?? [])].sort(compareReceiveOrder);
   }
 
   async put(entry: JournalEntry): Promise<'written' | 'exists'> {
     await this.gates.pass('put');
     splitBody(entry.body);
-    const bySeq = this.journal.get(entry.sourceId) ?? new Map<bigint, JournalEntry>();
-    this.journal.set(entry.sourceId, bySeq);
-    const existing = bySeq.get(entry.seq.value);
+    const byKey = this.journal.get(entry.sourceId) ?? new Map<string, JournalEntry>();
+    this.journal.set(entry.sourceId, byKey);
+    const key = entrySk(entry.seq);
+    const existing = byKey.get(key);
     if (existing) {
       if (existing.bodySha256 !== entry.bodySha256) throw new JournalConflictError(`journal already holds a different message at ${entry.sourceId} seq ${entry.seq.text}`);
       return 'exists';
     }
-    bySeq.set(entry.seq.value, { ...entry });
+    const rk = receiveKey(entry.seq);
+    byKey.set(key, { ...entry, ...(rk === undefined ? {} : { receiveKey: rk }) });
     return 'written';
+  }
+
+  /** Reads the live journal forward from the last entry it returned, like the DynamoDB reader's pages. */
+  reader(sourceId: string): JournalReader {
+    let last: JournalEntry | undefined;
+    let itemsRead = 0;
+    return {
+      next: async () => {
+        await this.gates.pass('above');
+        const e = this.entriesOf(sourceId).find((x) => last === undefined || compareReceiveOrder(x, last) > 0);
+        if (e) {
+          last = e;
+          itemsRead++;
+        }
+        return e === undefined ? undefined : { ...e };
+      },
+      get itemsRead() {
+        return itemsRead;
+      },
+    };
+  }
+
+  async load(entry: JournalEntry): Promise<JournalEntry> {
+    return entry;
   }
 
   async above(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
     await this.gates.pass('above');
     return this.entriesOf(sourceId)
-      .filter((e) => !isCoveredByLedger(e.seq, position))
+      .filter((e) => e.skippedAt === undefined && !isJournalEntryCovered(e.seq, position))
       .slice(0, limit);
   }
 
   async covered(sourceId: string, position: LedgerPosition | undefined, limit: number): Promise<JournalEntry[]> {
     return this.entriesOf(sourceId)
-      .filter((e) => isCoveredByLedger(e.seq, position))
+      .filter((e) => isJournalEntryCovered(e.seq, position))
       .slice(0, limit);
   }
 
   async remove(entry: JournalEntry): Promise<void> {
-    this.journal.get(entry.sourceId)?.delete(entry.seq.value);
+    this.journal.get(entry.sourceId)?.delete(entrySk(entry.seq));
   }
 
-  async markSkipped(entry: JournalEntry, nowMs: number): Promise<void> {
-    const e = this.journal.get(entry.sourceId)?.get(entry.seq.value);
-    if (e) e.skippedAt = nowMs;
+  async removeMany(entries: readonly JournalEntry[]): Promise<void> {
+    for (const e of entries) await this.remove(e);
+  }
+
+  async markSkipped(entry: JournalEntry, nowMs: number, _actor: string, step: 'pending' | 'done'): Promise<void> {
+    await this.gates.pass(step === 'pending' ? 'markSkipPending' : 'markSkipped');
+    const e = this.journal.get(entry.sourceId)?.get(entrySk(entry.seq));
+    if (e && step === 'pending') e.skipPendingAt = nowMs;
+    else if (e) e.skippedAt = nowMs;
+  }
+
+  async unmarkSkipped(entry: JournalEntry): Promise<void> {
+    const e = this.journal.get(entry.sourceId)?.get(entrySk(entry.seq));
+    if (e) delete e.skipPendingAt;
   }
 
   async count(sourceId: string): Promise<number> {

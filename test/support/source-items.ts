@@ -53,7 +53,7 @@ export class SourceItems {
     );
   }
 
-  async journal(sourceId: string, seq: bigint, body: string, opts: { chunks?: number } = {}): Promise<void> {
+  async journal(sourceId: string, seq: bigint, body: string, opts: { chunks?: number; messageId?: string } = {}): Promise<void> {
     const now = Date.now();
     for (let i = 0; i < (opts.chunks ?? 0); i++) {
       await this.put({ [PK]: { S: sourceId }, [SK]: { S: `${journalSk(seq)}#c${String(i).padStart(3, '0')}` }, body: { S: body } });
@@ -64,7 +64,7 @@ export class SourceItems {
       seq: { S: seq.toString() },
       seqKind: { S: 'producer' },
       key: { S: seq.toString() },
-      messageId: { S: randomUUID() },
+      messageId: { S: opts.messageId ?? randomUUID() },
       contentType: { S: 'application/json' },
       body: { S: body },
       bodySha256: { S: createHash('sha256').update(body).digest('hex') },

@@ -25,9 +25,9 @@ describe('isCoveredByLedger', () => {
 
 describe('advancePosition', () => {
   it('moves the producer seq only forward and always records the SQS position', () => {
-    expect(advancePosition({ producerSeq: 9n }, producer(3n, 50n))).toEqual({ producerSeq: 9n, sqsSeq: 50n, sqsQueueId: A });
-    expect(advancePosition(undefined, producer(3n, 50n))).toEqual({ producerSeq: 3n, sqsSeq: 50n, sqsQueueId: A });
-    expect(advancePosition({ producerSeq: 2n }, sqs(70n, B))).toEqual({ producerSeq: 2n, sqsSeq: 70n, sqsQueueId: B });
+    expect(advancePosition({ producerSeq: 9n }, producer(3n, 50n))).toEqual({ producerSeq: 9n, sqsSeq: 50n, sqsQueueId: A, sqsSeqKind: 'producer' });
+    expect(advancePosition(undefined, producer(3n, 50n))).toEqual({ producerSeq: 3n, sqsSeq: 50n, sqsQueueId: A, sqsSeqKind: 'producer' });
+    expect(advancePosition({ producerSeq: 2n }, sqs(70n, B))).toEqual({ producerSeq: 2n, sqsSeq: 70n, sqsQueueId: B, sqsSeqKind: 'sqs' });
   });
 });
 

@@ -1,5 +1,6 @@
 import { countByCondition, extremes, humanDuration, summarize, worstFirst, type SourceRecord } from '../../src/core/source-condition';
 import { escapeHtml, renderStatusPage } from '../../src/observability/status-page';
+import { renderSourcePage } from '../../src/observability/status-source-page';
 import type { StatusView } from '../../src/observability/status-view';
 
 const now = 10_000_000_000;
@@ -17,8 +18,9 @@ describe('source condition', () => {
     expect(summarize(failing('a', 4, 1000), t, now).condition).toBe('retrying');
     const parked = summarize({ ...failing('a', 9, 1000, 5), state: 'parked' }, t, now);
     expect(parked).toMatchObject({ condition: 'parked' });
-    // Its head is still in SQS (not marked journaled): the time left is shown whatever the state.
+    // Parked is not safe by itself: the head still counts against SQS retention until the journal holds it.
     expect(parked.retentionLeftMs).toBe(5);
+    expect(summarize({ ...failing('a', 9, 1000, 5), state: 'parked', headJournaled: true }, t, now).retentionLeftMs).toBeUndefined();
     const journaled = failing('a', 9, 1000, 5);
     const safe = summarize({ ...journaled, state: 'parked', head: { ...journaled.head!, journaledAt: now - 1 } }, t, now);
     expect(safe.retentionLeftMs).toBeUndefined();
@@ -56,6 +58,11 @@ describe('the status page', () => {
       task: { inFlightSources: 0, heldMessages: 0, heldBytes: 0, breaker: 'closed', retryingSources: 0, oldestRetryingHeadAgeSeconds: 0, stopping: false, retrying: [] },
       flow: {} as StatusView['flow'],
       throughput: { perSecond10s: 0, perSecond60s: 0, deliveredSinceStart: 0 },
+      health: {
+        app: { state: 'down', failingSources: 1, breakers: { closed: 0, holding: 1, ramping: 0, tasks: 1 }, summary: `the app looks down — ${evil}` },
+        tasks: [{ taskId: evil, seenAt: now, startedAt: now - 1000, breaker: evil, inFlightSources: 0, heldMessages: 0, retryingSources: 0, deliveredSinceStart: 0, stopping: false, ageMs: 0, self: false }],
+        queueError: evil,
+      },
       table: {
         readAt: now,
         ageMs: 0,
@@ -73,5 +80,23 @@ describe('the status page', () => {
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     // The page's own script is the only one.
     expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).toMatch(/<title>APP DOWN · 1 stuck — fifo-relay<\/title>/);
+  });
+
+  it('escapes the drill-down too, and quotes an untrusted id in the commands it offers', () => {
+    const evil = `x'; rm -rf / #<script>`;
+    const source = summarize({ ...failing(evil, 9, 1000, 1000), state: 'parked', stateReason: evil, headJournaled: true }, t, now);
+    const html = renderSourcePage({
+      generatedAt: now,
+      sourceId: evil,
+      retentionSeconds: 1_209_600,
+      thresholds: t,
+      story: { source, journal: { entries: 1, firstSeq: '1', lastSeq: '1' }, audit: [{ at: now, action: 'park', actor: evil, reason: evil }] },
+    });
+    expect(html).not.toContain('<script>alert');
+    expect(html).not.toContain(evil);
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    // The shell word is single-quoted with the quote escaped: copying it runs nothing but the command.
+    expect(html).toContain(escapeHtml(`fifo-relay skip 'x'\\''; rm -rf / #<script>' --seq 1 --reason 'REASON'`));
   });
 });

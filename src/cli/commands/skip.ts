@@ -29,7 +29,7 @@ export const skip = defineCommand({
     const reason = requireReason(v.reason);
     const ports = operatorPorts(v.table);
     try {
-      return report(await skipHead(ports, { sourceId: args[0] ?? '', seq, reason, actor: actorOf(v.actor), nowMs: Date.now(), quietMs: v['quiet-seconds'] * 1000 }), out);
+      return report(await skipHead(ports, { sourceId: args[0] ?? '', seq, reason, actor: actorOf(v.actor), nowMs: Date.now(), quietMs: v['quiet-seconds'] * 1000 }), out, 'skip');
     } finally {
       ports.close();
     }

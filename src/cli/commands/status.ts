@@ -15,6 +15,7 @@ export const status = defineCommand({
   },
   details: [
     'Lists worst first: stuck (least time left before SQS retention deletes the head first), retrying, parked, replaying. ' +
+      'When the app fails everywhere (many sources failing the same app-wide way, or a task\'s circuit breaker open), the first line says APP DOWN: fix the app, do not park. ' +
       'An unknown source is refused with exit code 1. Needs dynamodb:Query on the table and its stuck-by-since and state-by-since indexes.',
   ],
   async run(v, args, out) {

@@ -18,7 +18,7 @@ export const unpark = defineCommand({
     const reason = dryRun ? (v.reason ?? '') : requireReason(v.reason);
     const ports = operatorPorts(v.table);
     try {
-      return report(await unparkSource(ports, { sourceId: args[0] ?? '', reason, actor: actorOf(v.actor), nowMs: Date.now(), dryRun, limit: v.limit }), out);
+      return report(await unparkSource(ports, { sourceId: args[0] ?? '', reason, actor: actorOf(v.actor), nowMs: Date.now(), dryRun, limit: v.limit }), out, 'unpark');
     } finally {
       ports.close();
     }

@@ -1,0 +1,140 @@
+/**
+ * What makes a first deploy in a new account roll back, tasks fail to start, or lose data: each
+ * check synthesizes the app as the CLI would and reads the template (or the synth error).
+ */
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { resourcesOf, synthRelayApp } from './synth-relay-app';
+
+type Json = Record<string, unknown>;
+
+function only(template: Template, type: string): { id: string; resource: Json } {
+  const all = Object.entries(resourcesOf(template, type));
+  expect(all).toHaveLength(1);
+  return { id: all[0]![0], resource: all[0]![1] as unknown as Json };
+}
+
+const dependsOn = (resource: Json) => (resource.DependsOn as string[] | undefined) ?? [];
+
+describe('the worker\'s own configuration check runs at synth, on the environment the task definition carries', () => {
+  it('refuses a value the worker would refuse at start, with the worker\'s one line per problem', () => {
+    expect(() => synthRelayApp({ regions: 'us-east-1', workerEnv: '{"APP_TIMEOUT_MS":"120000","VISIBILITY_TIMEOUT_SECONDS":"abc"}' })).toThrow(
+      /the worker would refuse to start[\s\S]*VISIBILITY_TIMEOUT_SECONDS: must be a whole number from 5 to 3600/,
+    );
+  });
+
+  it('refuses a combination only the worker\'s cross-checks see, against the grace the stack itself sets', () => {
+    // The stack sets SHUTDOWN_GRACE_SECONDS=90; a 120 s app timeout would be cut at every deploy.
+    expect(() => synthRelayApp({ regions: 'us-east-1', workerEnv: { APP_TIMEOUT_MS: '120000' } })).toThrow(
+      /SHUTDOWN_GRACE_SECONDS \(90 s\) is shorter than APP_TIMEOUT_MS \(120000 ms\)/,
+    );
+    expect(() => synthRelayApp({ regions: 'us-east-1', workerEnv: { APP_TIMEOUT_MS: '60000' } })).not.toThrow();
+  });
+});
+
+describe('the service waits for its network and its execution role\'s policy', () => {
+  it('depends on every private subnet\'s default route and on the execution role\'s policy, besides the task role', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    const service = only(t, 'AWS::ECS::Service').resource;
+    const natRoutes = Object.entries(resourcesOf(t, 'AWS::EC2::Route')).filter(([, r]) => r.Properties?.NatGatewayId).map(([id]) => id);
+    expect(natRoutes).toHaveLength(2);
+    const executionPolicies = Object.entries(resourcesOf(t, 'AWS::IAM::Policy'))
+      .filter(([, p]) => JSON.stringify(p.Properties?.Roles).includes('ExecutionRole'))
+      .map(([id]) => id);
+    expect(executionPolicies).toHaveLength(1);
+    expect(dependsOn(service)).toEqual(expect.arrayContaining([...natRoutes, ...executionPolicies]));
+  });
+});
+
+describe('regional ARNs', () => {
+  const two = { regions: 'eu-west-1,us-east-1', tableRegion: 'eu-west-1', replicaRegions: 'us-east-1' };
+
+  it('refuses an alarm topic or a KMS key of one region for a service in another', () => {
+    expect(() => synthRelayApp({ ...two, alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' })).toThrow(
+      /context alarmTopicArn is in eu-west-1, but the service in us-east-1 .*\{region\}/,
+    );
+    expect(() => synthRelayApp({ ...two, authSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' })).toThrow(
+      /context authSecretKmsKeyArn is in eu-west-1, but the service in us-east-1/,
+    );
+  });
+
+  it('refuses an ARN that is not a topic or a key ARN', () => {
+    expect(() => synthRelayApp({ regions: 'us-east-1', alarmTopicArn: 'oncall' })).toThrow(/context alarmTopicArn must be an SNS topic ARN/);
+    expect(() => synthRelayApp({ regions: 'us-east-1', authSecretKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:alias/secrets' })).toThrow(
+      /context authSecretKmsKeyArn must be a KMS key ARN \(arn:…:key\/<id>; IAM grants kms:Decrypt on a key, not on an alias\)/,
+    );
+  });
+
+  it('accepts a {region} ARN in every region, and a fixed one in a one-region app', () => {
+    const relay = synthRelayApp({ ...two, alarmTopicArn: 'arn:aws:sns:{region}:123456789012:oncall' });
+    relay.services.get('us-east-1')!.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: ['arn:aws:sns:us-east-1:123456789012:oncall'] });
+    expect(() => synthRelayApp({ regions: 'eu-west-1', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' })).not.toThrow();
+  });
+});
+
+describe('the queue outlives its stack', () => {
+  it('is retained on delete and on replacement, so undelivered messages are never deleted with it', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    t.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('start-up signals', () => {
+  it('runs an init process in the task, so node is not PID 1', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    const containers = only(t, 'AWS::ECS::TaskDefinition').resource.Properties as Json;
+    expect((containers.ContainerDefinitions as Json[])[0]).toMatchObject({ LinuxParameters: { InitProcessEnabled: true } });
+  });
+});
+
+describe('alarms that can be heard', () => {
+  it('warns at synth that alarms have no action without alarmTopicArn, and not with one', () => {
+    const quiet = synthRelayApp({ regions: 'us-east-1' });
+    Annotations.fromStack(quiet.stacks.services[0]!).hasWarning('*', Match.stringLikeRegexp('alarmTopicArn not set.*no action'));
+    const heard = synthRelayApp({ regions: 'us-east-1', alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:oncall' });
+    Annotations.fromStack(heard.stacks.services[0]!).hasNoWarning('*', Match.stringLikeRegexp('alarmTopicArn not set'));
+  });
+
+  it('says in TooFewTasks itself that it fires once on a new stack, and keeps it out of the deployment alarms', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
+    const tooFew = Object.entries(alarms).find(([, a]) => a.Properties?.MetricName === 'RunningTaskCount')!;
+    expect(JSON.stringify(tooFew[1].Properties!.AlarmDescription)).toMatch(/new stack it fires once.*not a deployment alarm/i);
+    const deployment = (only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json;
+    const names = JSON.stringify((deployment.Alarms as Json).AlarmNames);
+    expect(deployment.Alarms).toMatchObject({ Enable: true, Rollback: true });
+    const refersTo = (id: string) => names.includes(`"${id}"`);
+    const byDescription = (re: RegExp) => Object.entries(alarms).filter(([, a]) => re.test(JSON.stringify(a.Properties?.AlarmDescription))).map(([id]) => id);
+    expect(byDescription(/has failed delivery/).every(refersTo)).toBe(true);
+    expect(byDescription(/no task delivered anything/).every(refersTo)).toBe(true);
+    expect(refersTo(tooFew[0])).toBe(false);
+  });
+
+  it('leaves deployment alarms out where the partition has none (deploymentAlarms=false)', () => {
+    const t = synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false' }).services.get('us-east-1')!;
+    expect(((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).Alarms).toBeUndefined();
+  });
+});
+
+describe('smaller deploy details', () => {
+  let t: Template;
+  beforeAll(() => {
+    t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+  });
+
+  it('has an S3 gateway endpoint that admits only ECR\'s image layer bucket', () => {
+    const endpoints = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map((e) => e.Properties!);
+    const s3 = endpoints.filter((e) => JSON.stringify(e.ServiceName).includes('.s3'));
+    expect(s3).toHaveLength(1);
+    expect(s3[0]).toMatchObject({ VpcEndpointType: 'Gateway' });
+    const statements = (s3[0]!.PolicyDocument as { Statement: Json[] }).Statement;
+    expect(statements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*' })]);
+  });
+
+  it('trusts ECS for the execution role without the task-role-only source conditions', () => {
+    const roles = Object.values(resourcesOf(t, 'AWS::IAM::Role')).filter((r) => /task start/.test(String(r.Properties?.Description)));
+    expect(roles).toHaveLength(1);
+    const statement = (roles[0]!.Properties!.AssumeRolePolicyDocument as { Statement: Json[] }).Statement[0]!;
+    expect(statement).toMatchObject({ Principal: { Service: 'ecs-tasks.amazonaws.com' } });
+    expect(statement.Condition).toBeUndefined();
+  });
+});
