@@ -5,6 +5,7 @@ import { HttpApp } from './adapters/http-app';
 import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
+import { DynamoAside } from './adapters/journal-aside';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SourceStatusReader } from './adapters/source-status';
 import { DynamoSourceControl } from './adapters/source-control';
@@ -99,7 +100,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   // Shutdown's hard deadline cuts the parking adapters' calls too.
   const cutDynamo = withCutoff(dynamo, cutoff);
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
-  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable) };
+  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable), aside: new DynamoAside(cutDynamo, config.progressTable) };
 
   let facts: QueueFacts;
   try {

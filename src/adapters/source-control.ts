@@ -36,7 +36,7 @@ export interface ControlPort {
   /** After a journal put: +1 journalVersion, only while parked or replaying (rule 4). */
   bumpJournal(sourceId: string): Promise<ControlWrite>;
   park(sourceId: string, c: StateChange): Promise<ControlWrite>;
-  /** The holder of an aged head parks the source, only if nothing moved since it read it (rule 7). */
+  /** The holder of an aged head parks an active or closing source, only if nothing moved since it read it (rule 7). */
   autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite>;
   unpark(sourceId: string, c: StateChange): Promise<ControlWrite>;
   /** Gives up exactly the head: the position moves to seq, only if it still is what the caller read. */
@@ -44,6 +44,8 @@ export interface ControlPort {
   acquireReplay(sourceId: string, r: { owner: string; nowMs: number; leaseMs: number; expectVersion: number }): Promise<ControlWrite>;
   toClosing(sourceId: string, r: { owner: string; nowMs: number; expectVersion: number; expectJournalVersion: number }): Promise<ControlWrite>;
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite>;
+  /** The failing head (headMessageId) is now in the journal: headJournaledAt, so views can say so truthfully. */
+  markHeadJournaled?(sourceId: string, messageId: string, nowMs: number): Promise<void>;
   /** A failed replay attempt, for status: last error, head seq, attempts so far (cleared by every state change). */
   recordReplayFailure(sourceId: string, f: ReplayFailure): Promise<void>;
 }
@@ -150,7 +152,8 @@ export class DynamoSourceControl implements ControlPort {
     const values = this.changeValues(c);
     // The head's journal entry was put before this write: it counts as an append (rule 4).
     const set = this.enter('parked', ', journalVersion = if_not_exists(journalVersion, :zero) + :one');
-    return this.update(sourceId, set, `attribute_not_exists(#st) AND ${versionIs(c.expectVersion)} AND ${positionIs(c.position, values)}`, values);
+    // From closing too: a head held through a replay's last drain must not reach retention unjournaled.
+    return this.update(sourceId, set, `(attribute_not_exists(#st) OR #st = :closing) AND ${versionIs(c.expectVersion)} AND ${positionIs(c.position, values)}`, values);
   }
 
   unpark(sourceId: string, c: StateChange): Promise<ControlWrite> {
@@ -200,6 +203,23 @@ export class DynamoSourceControl implements ControlPort {
       `#st = :closing AND ${versionIs(r.expectVersion)} AND replayOwner = :me`,
       { ':me': { S: r.owner }, ':cv': { N: String(r.expectVersion) } },
     );
+  }
+
+  async markHeadJournaled(sourceId: string, messageId: string, nowMs: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: ledgerKey(sourceId),
+          UpdateExpression: 'SET headJournaledAt = :now',
+          // Only the head the failure record names: a newer head's record must not look journaled.
+          ConditionExpression: 'headMessageId = :m',
+          ExpressionAttributeValues: { ':now': { N: String(nowMs) }, ':m': { S: messageId } },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async recordReplayFailure(sourceId: string, f: ReplayFailure): Promise<void> {

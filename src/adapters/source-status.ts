@@ -56,6 +56,8 @@ export function recordOf(item: Item): SourceRecord {
     if (lastStatus !== undefined) head.lastStatus = lastStatus;
     if (sentAt !== undefined) head.sentAt = sentAt;
     if (deadline !== undefined) head.retentionDeadlineAt = deadline;
+    const journaledAt = num(item.headJournaledAt);
+    if (journaledAt !== undefined) head.journaledAt = journaledAt;
     if (item.heldBy?.S !== undefined) head.heldBy = item.heldBy.S;
     r.head = head;
   }
@@ -97,7 +99,7 @@ const isJournalHeader = (sk: string) => sk.startsWith(JOURNAL_PREFIX) && !sk.inc
 const STORY_ATTRIBUTES = [
   PK, SK, 'state', 'stateSince', 'stateReason', 'stateActor', 'producerSeq', 'sqsSeq', 'updatedAt', 'lastMessageId', 'journalCount',
   'stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt',
-  'retentionDeadlineAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
+  'retentionDeadlineAt', 'headJournaledAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
 ];
 
 /**

@@ -23,6 +23,8 @@ export interface FailingHead {
   sentAt?: number;
   /** When SQS deletes the head if it is still there. */
   retentionDeadlineAt?: number;
+  /** When this head went into the journal (headJournaledAt): from then on SQS retention no longer applies to it. */
+  journaledAt?: number;
   /** The task that recorded the last failure, while it held the head. */
   heldBy?: string;
 }
@@ -56,7 +58,7 @@ export const DEFAULT_THRESHOLDS: StuckThresholds = { attempts: 5, afterMs: 15 * 
 
 export interface SourceSummary extends SourceRecord {
   condition: Condition;
-  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, unless the journal holds the head. */
+  /** ms until SQS deletes the failing head (≤ 0: past), whatever the state, unless the head is known to be journaled. */
   retentionLeftMs?: number;
   /** ms since the head first failed, for a failing head. */
   failingForMs?: number;
@@ -65,9 +67,10 @@ export interface SourceSummary extends SourceRecord {
 export function summarize(r: SourceRecord, t: StuckThresholds, now: number): SourceSummary {
   const out: SourceSummary = { ...r, condition: 'ok' };
   if (r.head) out.failingForMs = Math.max(0, now - r.head.since);
-  // A parked source's head is safe only once it is in the journal: until then (and for ever for a
-  // head that is never journaled, such as a seq regression) SQS retention still applies to it.
-  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
+  // A parked, replaying or closing source's head is safe only once it is in the journal: until
+  // then SQS deletes it at its deadline like any other (a closing hold, a seq regression, an
+  // invalid message, a park the holder has not acted on yet).
+  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true && r.head.journaledAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   if (r.state !== 'active') {
     out.condition = r.state;
     return out;

@@ -51,6 +51,15 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
     if (t.to === 'open') log.warn(line, `circuit breaker open: ${t.reason}`);
     else log.info(line, `circuit breaker ${t.to}: ${t.reason}`);
   });
+  worker.on('putAside', (e) =>
+    log.error(
+      { event: 'put_aside', ...ids(e.message), reason: e.reason, parked: e.parked },
+      'retention watchdog put a head that cannot be delivered aside (kept in the table, audited) and deleted it from SQS; see fifo-relay status',
+    ),
+  );
+  worker.on('parkedHeadsRecalled', (e) =>
+    log.info({ event: 'parked_heads_recalled', sourceIds: e.sourceIds, failures: e.failures.length }, 'backed-off heads of parked sources handed back to be journaled'),
+  );
   worker.on('recalled', (e) =>
     log.info({ event: 'heads_recalled', count: e.count, failures: e.failures.length }, 'heads backed off during the outage handed back for the ramp'),
   );

@@ -30,6 +30,8 @@ export interface WorkerEvents {
   heldForState: [{ message: RelayMessage; backoffSeconds: number }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
   autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
+  /** A head that can never take its place in the order was put aside before its deadline and deleted from SQS. */
+  putAside: [{ message: RelayMessage; reason: string; parked: boolean }];
   /** SQS refused a renewal because this task no longer holds the message: its lane lets go of it. */
   visibilityLost: [{ messageIds: string[] }];
   /** A bug in the loop itself: the lane's messages were handed back so nothing is stranded. */
@@ -38,6 +40,8 @@ export interface WorkerEvents {
   flowTransition: [Transition];
   /** Heads backed off during an outage, handed back early (visibility 0) when the app answered again. */
   recalled: [{ count: number; failures: BatchFailure[] }];
+  /** Heads backed off here whose source was parked meanwhile, handed back (visibility 0) so the next receive journals them. */
+  parkedHeadsRecalled: [{ sourceIds: string[]; failures: BatchFailure[] }];
   stopping: [{ inFlight: number; graceMs: number }];
   /** hardDeadline: the stop cut SDK calls short and released what was still held (releasedAtDeadline). */
   stopped: [{ abortedDeliveries: number; hardDeadline: boolean; releasedAtDeadline: number }];

@@ -1,9 +1,11 @@
 import type { AuditPort } from '../adapters/audit-log';
 import { entryFromMessage, JournalConflictError, type JournalPort } from '../adapters/journal';
+import type { AsidePort } from '../adapters/journal-aside';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
-import { ACTIVE_UNKNOWN, capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
+import { capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
+import { StandingReads, type ReceiveRead, type Standing } from './standing-reads';
 
 /** What became of a message of a parked or replaying source. */
 export type JournalResult =
@@ -15,7 +17,17 @@ export type JournalResult =
   | { kind: 'hold' }
   | { kind: 'error'; error: Error; conflict: boolean };
 
+export type AsideResult = { kind: 'go'; backoffSeconds: number } | { kind: 'aside'; parked: boolean } | { kind: 'hold' };
+
 export type WatchResult = { kind: 'go'; backoffSeconds: number } | { kind: 'parked'; deadlineAt: number } | { kind: 'hold' } | { kind: 'duplicate' };
+
+export interface ParkingPorts {
+  control: ControlPort;
+  journal: JournalPort;
+  audit: AuditPort;
+  /** Where a head that can never take its place in the order is saved before its deadline. */
+  aside?: AsidePort;
+}
 
 export interface ParkingOptions {
   /** The queue's MessageRetentionPeriod, in seconds. */
@@ -30,24 +42,28 @@ export interface ParkingOptions {
  * is this failing head too old to keep in SQS (rules 3, 6 and 7).
  */
 export class ParkingPath {
+  readonly reads: StandingReads;
+
   constructor(
-    private readonly ports: { control: ControlPort; journal: JournalPort; audit: AuditPort },
+    private readonly ports: ParkingPorts,
     private readonly opts: ParkingOptions,
     private readonly now: () => number,
-  ) {}
-
-  /** The consistent read made for a receive: one BatchGetItem for all its sources. */
-  readForReceive(sourceIds: string[]): Promise<Map<string, SourceControl>> {
-    return this.ports.control.readMany(sourceIds);
+  ) {
+    this.reads = new StandingReads(ports.control, now);
   }
 
-  async standing(read: Promise<Map<string, SourceControl>> | undefined, sourceId: string): Promise<SourceControl> {
-    if (read === undefined) return this.ports.control.read(sourceId);
-    return (await read).get(sourceId) ?? ACTIVE_UNKNOWN;
+  /** The consistent read made for a receive: one BatchGetItem for all its sources. */
+  readForReceive(sourceIds: string[]): Promise<ReceiveRead> {
+    return this.reads.forReceive(sourceIds);
+  }
+
+  /** Where the source stands, from the receive's read while it is young enough (STANDING_MAX_AGE_MS), else from a fresh one. */
+  standing(read: Promise<ReceiveRead> | undefined, sourceId: string): Promise<Standing> {
+    return this.reads.of(read, sourceId);
   }
 
   /** Rule 4: journal entry first, then the journalVersion bump conditioned on the state; the caller deletes only after 'journaled'. */
-  async journal(m: RelayMessage): Promise<JournalResult> {
+  async journal(m: RelayMessage, tried = false): Promise<JournalResult> {
     let written: boolean;
     try {
       written = (await this.ports.journal.put(entryFromMessage(m, this.now()))) === 'written';
@@ -60,7 +76,11 @@ export class ParkingPath {
     } catch (err) {
       return { kind: 'error', error: err as Error, conflict: false };
     }
-    if (bump.ok) return { kind: 'journaled', written };
+    if (bump.ok) {
+      // A message tried before may be the head a failure record names: that record now says journaled.
+      if (tried) await this.markHeadJournaled(m);
+      return { kind: 'journaled', written };
+    }
     // Act on the state the failed condition returned: the entry stays, the SQS message is kept.
     if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold' };
     switch (routeFor(bump.control, m.seq)) {
@@ -71,6 +91,12 @@ export class ParkingPath {
       default:
         return { kind: 'hold' };
     }
+  }
+
+  /** Rule 3 without any I/O: a backoff that ends by the head's park deadline. */
+  capAtDeadline(m: RelayMessage | { sentAt: number }, backoffSeconds: number): number {
+    if (!m.sentAt) return backoffSeconds;
+    return capBackoffAtDeadline(backoffSeconds, this.now(), parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare));
   }
 
   /**
@@ -89,14 +115,89 @@ export class ParkingPath {
     if (isSeqRegression(m.seq, c.position)) return { kind: 'hold' };
     const route = routeFor(c, m.seq);
     if (route === 'duplicate') return { kind: 'duplicate' };
-    if (route !== 'deliver') return { kind: 'hold' };
+    // Active, or closing (its head is held in SQS through the replay's last drain): park it.
+    if (route !== 'deliver' && c.state !== 'closing') return { kind: 'hold' };
     const ageSeconds = Math.round((now - m.sentAt) / 1000);
     const reason = `head seq ${m.seq.text} is ${ageSeconds} s old, past ${Math.round(this.opts.retentionParkShare * 100)}% of the queue's ${this.opts.retentionSeconds} s retention`;
-    const parked = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason, nowMs: now, expectVersion: c.controlVersion, position: c.position });
-    if (!parked.ok) return { kind: 'hold' };
-    await this.ports.audit
-      .record({ sourceId: m.sourceId, action: 'auto-park', actor: 'fifo-relay watchdog', reason, at: now, details: { headSeq: m.seq.text, messageId: m.messageId, sentAt: m.sentAt, deadlineAt } })
-      .catch(() => undefined);
+    if (!(await this.parkJournaled(m, c, reason, now, { deadlineAt }))) return { kind: 'hold' };
     return { kind: 'parked', deadlineAt };
+  }
+
+  /**
+   * The seam for any watchdog holding a message it must not keep in SQS (a queue-level guard as
+   * much as the lane's): journal it and see its source parked. 'parked' or 'journaled': the
+   * caller may delete it from SQS. An active or closing source is parked on rule 7's conditions
+   * (a success landing meanwhile wins: 'hold' or 'duplicate'); a parked or replaying one takes it
+   * by rule 4 (entry, then the journalVersion bump).
+   */
+  async journalAndPark(m: RelayMessage, reason: string): Promise<'parked' | 'journaled' | 'duplicate' | 'hold'> {
+    const now = this.now();
+    const before = await this.ports.control.read(m.sourceId);
+    if (before.state === 'parked' || before.state === 'replaying') {
+      const j = await this.journal(m, true);
+      return j.kind === 'journaled' || j.kind === 'duplicate' ? j.kind : 'hold';
+    }
+    await this.ports.journal.put(entryFromMessage(m, now));
+    const c = await this.ports.control.read(m.sourceId);
+    if (isSeqRegression(m.seq, c.position)) return 'hold';
+    const route = routeFor(c, m.seq);
+    if (route === 'duplicate') return 'duplicate';
+    if (route !== 'deliver' && c.state !== 'closing') return 'hold';
+    return (await this.parkJournaled(m, c, reason, now, {})) ? 'parked' : 'hold';
+  }
+
+  /** The head is journaled: park (bumping journalVersion in the same write), audit, and mark the head journaled. */
+  private async parkJournaled(m: RelayMessage, c: SourceControl, reason: string, now: number, details: Record<string, unknown>): Promise<boolean> {
+    const parked = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason, nowMs: now, expectVersion: c.controlVersion, position: c.position });
+    if (!parked.ok) return false;
+    await this.ports.audit
+      .record({ sourceId: m.sourceId, action: 'auto-park', actor: 'fifo-relay watchdog', reason, at: now, details: { headSeq: m.seq.text, messageId: m.messageId, sentAt: m.sentAt, ...details } })
+      .catch(() => undefined);
+    await this.markHeadJournaled(m);
+    return true;
+  }
+
+  /**
+   * The watchdog for a head that can never take its place in the order (a seq regression): its
+   * backoff ends by the park deadline, and at the deadline it is put aside (body kept, audited),
+   * an active or closing source is parked on the same conditions as rule 7, and the caller
+   * deletes it from SQS. Without an aside port it stays in SQS, shown with its time left.
+   */
+  async watchAside(m: RelayMessage, reason: string, detail: string, backoffSeconds: number): Promise<AsideResult> {
+    if (!m.sentAt || !this.ports.aside) return { kind: 'go', backoffSeconds };
+    const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
+    const now = this.now();
+    if (now < deadlineAt) return { kind: 'go', backoffSeconds: capBackoffAtDeadline(backoffSeconds, now, deadlineAt) };
+    await this.ports.aside.putAside({
+      sourceId: m.sourceId,
+      messageId: m.messageId,
+      reason,
+      detail,
+      body: m.body,
+      contentType: m.contentType,
+      seqText: m.seq.text,
+      sqsSeq: m.seq.sqs,
+      queueId: m.seq.queueId,
+      sentAt: m.sentAt,
+      firstSeenAt: m.firstReceivedAt || now,
+      asideAt: now,
+    });
+    const c = await this.ports.control.read(m.sourceId);
+    const why = `head ${m.messageId} (${reason}) put aside ${Math.round((now - m.sentAt) / 1000)} s after it was sent, before the queue's retention: ${detail}`;
+    let parked = false;
+    if (c.state === 'active' || c.state === 'closing') {
+      const r = await this.ports.control.autoPark(m.sourceId, { actor: 'fifo-relay watchdog', reason: why, nowMs: now, expectVersion: c.controlVersion, position: c.position });
+      if (!r.ok) return { kind: 'hold' };
+      parked = true;
+    }
+    await this.ports.audit
+      .record({ sourceId: m.sourceId, action: 'aside', actor: 'fifo-relay watchdog', reason: why, at: now, details: { messageId: m.messageId, seq: m.seq.text, sentAt: m.sentAt, deadlineAt, parked } })
+      .catch(() => undefined);
+    return { kind: 'aside', parked };
+  }
+
+  /** Best effort: the message is safe in the journal whether or not the record says so. */
+  private async markHeadJournaled(m: RelayMessage): Promise<void> {
+    await this.ports.control.markHeadJournaled?.(m.sourceId, m.messageId, this.now()).catch(() => undefined);
   }
 }

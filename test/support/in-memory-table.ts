@@ -1,5 +1,6 @@
 import type { AuditPort, AuditRecord } from '../../src/adapters/audit-log';
 import { compareReceiveOrder, entrySk, JournalConflictError, receiveKey, splitBody, type JournalEntry, type JournalPort, type JournalReader } from '../../src/adapters/journal';
+import type { AsideEntry, AsidePort } from '../../src/adapters/journal-aside';
 import type { ControlPort, ControlWrite, StateChange } from '../../src/adapters/source-control';
 import { isJournalEntryCovered, type LedgerPosition } from '../../src/core/ledger-position';
 import type { Sequence } from '../../src/core/message';
@@ -52,14 +53,17 @@ export class Gates {
  * One source item collection in memory: the ledger's position (MemoryLedger), its state fields,
  * its journal and its audit trail, with the same conditions as the DynamoDB adapters.
  */
-export class MemorySourceTable extends MemoryLedger implements JournalPort, AuditPort {
+export class MemorySourceTable extends MemoryLedger implements JournalPort, AuditPort, AsidePort {
   readonly states = new Map<string, StateFields>();
   readonly journal = new Map<string, Map<string, JournalEntry>>();
   readonly replayFailures = new Map<string, { error: string; seq: string; attempts: number }>();
   readonly audits: AuditRecord[] = [];
+  readonly asides: AsideEntry[] = [];
   readonly gates = new Gates();
   batchReads = 0;
   controlReads = 0;
+  /** sourceId → messageId of the failing head marked journaled (headJournaledAt). */
+  readonly headJournaled = new Map<string, string>();
 
   private fields(sourceId: string): StateFields {
     return this.states.get(sourceId) ?? { state: 'active', controlVersion: 0, journalVersion: 0 };
@@ -98,6 +102,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
       acquireReplay: (id, r) => this.acquireReplay(id, r),
       toClosing: (id, r) => this.toClosing(id, r),
       toActive: (id, r) => this.toActive(id, r),
+      markHeadJournaled: (id, m) => this.markHeadJournaled(id, m),
       recordReplayFailure: async (id, f) => {
         this.replayFailures.set(id, { error: f.error, seq: f.seq, attempts: (this.replayFailures.get(id)?.attempts ?? 0) + 1 });
       },
@@ -135,7 +140,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   async autoPark(sourceId: string, c: StateChange & { position: LedgerPosition | undefined }): Promise<ControlWrite> {
     await this.gates.pass('autoPark');
     const f = this.fields(sourceId);
-    if (f.state !== 'active' || f.controlVersion !== c.expectVersion || !samePosition(this.positions.get(sourceId), c.position)) return this.refused(sourceId);
+    if ((f.state !== 'active' && f.state !== 'closing') || f.controlVersion !== c.expectVersion || !samePosition(this.positions.get(sourceId), c.position)) return this.refused(sourceId);
     this.enter(sourceId, 'parked', c, 1);
     return { ok: true };
   }
@@ -181,6 +186,11 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
     if (f.state !== 'closing' || f.controlVersion !== r.expectVersion || f.replayOwner !== r.owner) return this.refused(sourceId);
     this.states.set(sourceId, { state: 'active', controlVersion: f.controlVersion, journalVersion: f.journalVersion });
     return { ok: true };
+  }
+
+  async markHeadJournaled(sourceId: string, messageId: string): Promise<void> {
+    const last = this.failures.filter((f) => f.sourceId === sourceId).pop();
+    if (last?.failure.messageId === messageId) this.headJournaled.set(sourceId, messageId);
   }
 
   private enter(sourceId: string, state: SourceState, c: StateChange, journalBump: number): void {
@@ -280,6 +290,12 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
 
   async count(sourceId: string): Promise<number> {
     return this.journal.get(sourceId)?.size ?? 0;
+  }
+
+  async putAside(e: AsideEntry): Promise<'written' | 'exists'> {
+    if (this.asides.some((a) => a.sourceId === e.sourceId && a.messageId === e.messageId)) return 'exists';
+    this.asides.push({ ...e });
+    return 'written';
   }
 
   // AuditPort

@@ -21,6 +21,12 @@ describe('source condition', () => {
     // Parked is not safe by itself: the head still counts against SQS retention until the journal holds it.
     expect(parked.retentionLeftMs).toBe(5);
     expect(summarize({ ...failing('a', 9, 1000, 5), state: 'parked', headJournaled: true }, t, now).retentionLeftMs).toBeUndefined();
+    const journaled = failing('a', 9, 1000, 5);
+    const safe = summarize({ ...journaled, state: 'parked', head: { ...journaled.head!, journaledAt: now - 1 } }, t, now);
+    expect(safe.retentionLeftMs).toBeUndefined();
+    const closing = summarize({ ...failing('c', 1, 1000, 7), state: 'closing' }, t, now);
+    expect(closing).toMatchObject({ condition: 'closing', retentionLeftMs: 7 });
+    expect(extremes([closing, safe])).toEqual({ leastRetentionLeftMs: 7 });
     expect(summarize({ sourceId: 'x', state: 'active' }, t, now).condition).toBe('ok');
   });
 
