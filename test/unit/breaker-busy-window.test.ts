@@ -77,7 +77,6 @@ describe('circuit breaker after a busy period', () => {
     // Every source was mid-batch when the app went down: one failing call each at most.
     expect(run.failedBeforeOpen).toBeLessThanOrEqual(50);
     expect(run.sourcesFailedBeforeOpen).toBeLessThanOrEqual(50);
-    // eslint-disable-next-line no-console
     console.log(`opened ${(run.openedAt ?? 0) - 400} ms after the app went down, ${run.failedBeforeOpen} failing calls reached it from ${run.sourcesFailedBeforeOpen} sources`);
   });
 
