@@ -32,6 +32,8 @@ export interface FailureRecord {
   headSentAt?: number;
   /** When SQS deletes the head: SentTimestamp plus the queue's retention. */
   retentionDeadlineAt?: number;
+  /** The head's sequence: the record is written only while the position has not passed it. */
+  headSeq?: Sequence;
 }
 
 export interface StuckSource {
@@ -196,15 +198,33 @@ export class DynamoLedger implements LedgerPort {
         set.push(`${name} = :${name}`);
       }
     }
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.table,
-        Key: ledgerKey(sourceId),
-        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ExpressionAttributeValues: values,
-      }),
-      this.callOptions,
-    );
+    // A task whose visibility lapsed can write after another task delivered the head: conditioned
+    // on the position not having passed the head, that late write cannot mark a healthy source stuck.
+    let condition: string | undefined;
+    const h = f.headSeq;
+    if (h?.kind === 'producer') {
+      values[':hp'] = { N: h.text };
+      condition = 'attribute_not_exists(producerSeq) OR producerSeq < :hp';
+    } else if (h) {
+      values[':hs'] = { S: sqsSeqText(h.sqs) };
+      values[':hq'] = { S: h.queueId };
+      condition = 'attribute_not_exists(sqsSeq) OR sqsQueueId <> :hq OR sqsSeq < :hs';
+    }
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: ledgerKey(sourceId),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ...(condition ? { ConditionExpression: condition } : {}),
+          ExpressionAttributeValues: values,
+        }),
+        this.callOptions,
+      );
+    } catch (err) {
+      // The head was delivered meanwhile: nothing to record.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   /** Oldest-stuck first, from the sparse index: cost grows with stuck sources, not all sources. */

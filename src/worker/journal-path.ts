@@ -3,7 +3,8 @@ import { entryFromMessage, JournalConflictError, type JournalPort } from '../ada
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
-import { ACTIVE_UNKNOWN, capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
+import { capBackoffAtDeadline, parkDeadline, routeFor } from '../core/source-state';
+import { StandingReads, type ReceiveRead, type Standing } from './standing-reads';
 
 /** What became of a message of a parked or replaying source. */
 export type JournalResult =
@@ -30,20 +31,24 @@ export interface ParkingOptions {
  * is this failing head too old to keep in SQS (rules 3, 6 and 7).
  */
 export class ParkingPath {
+  readonly reads: StandingReads;
+
   constructor(
     private readonly ports: { control: ControlPort; journal: JournalPort; audit: AuditPort },
     private readonly opts: ParkingOptions,
     private readonly now: () => number,
-  ) {}
-
-  /** The consistent read made for a receive: one BatchGetItem for all its sources. */
-  readForReceive(sourceIds: string[]): Promise<Map<string, SourceControl>> {
-    return this.ports.control.readMany(sourceIds);
+  ) {
+    this.reads = new StandingReads(ports.control, now);
   }
 
-  async standing(read: Promise<Map<string, SourceControl>> | undefined, sourceId: string): Promise<SourceControl> {
-    if (read === undefined) return this.ports.control.read(sourceId);
-    return (await read).get(sourceId) ?? ACTIVE_UNKNOWN;
+  /** The consistent read made for a receive: one BatchGetItem for all its sources. */
+  readForReceive(sourceIds: string[]): Promise<ReceiveRead> {
+    return this.reads.forReceive(sourceIds);
+  }
+
+  /** Where the source stands, from the receive's read while it is young enough (STANDING_MAX_AGE_MS), else from a fresh one. */
+  standing(read: Promise<ReceiveRead> | undefined, sourceId: string): Promise<Standing> {
+    return this.reads.of(read, sourceId);
   }
 
   /** Rule 4: journal entry first, then the journalVersion bump conditioned on the state; the caller deletes only after 'journaled'. */

@@ -1,62 +1,20 @@
 import { setMaxListeners } from 'node:events';
-import type { AppPort } from '../adapters/http-app';
-import type { LedgerPort } from '../adapters/progress-ledger';
-import type { QueueEntry, QueuePort } from '../adapters/sqs-queue';
-import { SQS_MAX_BATCH, SQS_MAX_VISIBILITY_SECONDS } from '../config';
+import type { QueueEntry } from '../adapters/sqs-queue';
+import { SQS_MAX_BATCH } from '../config';
 import { groupBySource, type LaneItem } from '../core/lanes';
-import { parseMessage, type ParseResult, type RawMessage } from '../core/message';
-import type { SourceControl } from '../core/source-state';
-import { backoffFor, visibilityCeilingSeconds, type RetryPolicy } from '../core/retry-policy';
-import { DeleteBatcher } from './delete-batcher';
+import { parseMessage, type RawMessage } from '../core/message';
+import type { DeleteBatcher } from './delete-batcher';
 import { TypedEmitter, type WorkerEvents } from './events';
-import { FlowControl, type FlowDeps, type FlowOptions, type FlowStatus } from './flow-control';
-import { Heartbeat } from './heartbeat';
+import type { FlowControl, FlowStatus } from './flow-control';
+import type { Heartbeat } from './heartbeat';
 import { HeldBytesBudget } from './held-bytes';
-import { Lane, type LaneContext, type LaneEntry, type RetryingHead } from './lane';
-import { ParkingPath } from './journal-path';
-import { LedgerCache } from './ledger-cache';
-import type { AuditPort } from '../adapters/audit-log';
-import type { JournalPort } from '../adapters/journal';
-import type { ControlPort } from '../adapters/source-control';
+import type { ParkingPath } from './journal-path';
+import { Lane, type LaneDeps, type LaneEntry, type RetryingHead } from './lane';
+import type { FailureLog } from './lane-failures';
+import { Slots } from './slots';
+import { readForReceive, wireWorker, type WorkerDeps, type WorkerOptions } from './worker-wiring';
 
-export interface WorkerOptions {
-  queueId: string;
-  maxConcurrentSources: number;
-  receiveConcurrency: number;
-  visibilityTimeoutSeconds: number;
-  retry: RetryPolicy;
-  deleteFlushMs: number;
-  /** DeleteMessageBatch calls of fewer than ten in flight at once (default 1). */
-  deleteBatchesInFlight?: number;
-  ledgerCacheSize: number;
-  recordFailures: boolean;
-  /** The app-call timeout: a message is only handed to the app while SQS can keep it hidden that long. */
-  appTimeoutMs: number;
-  /** The queue's MessageRetentionPeriod (seconds), for the retention watchdog and the failing head's deadline. */
-  retentionSeconds?: number;
-  /** Share of the retention after which a failing head is parked (default 0.75). */
-  retentionParkShare?: number;
-  /** Circuit breaker and rate limit; without it every call goes straight through. */
-  flow?: FlowOptions;
-  /** How long after the grace the stop waits for lanes and deletes before it cuts every call short. */
-  hardStopMs?: number;
-  /** Most body bytes held at once; receives ask for fewer messages as it fills. Infinity: no limit. */
-  heldBytesBudget?: number;
-}
-
-export interface WorkerDeps {
-  queue: QueuePort;
-  ledger: LedgerPort;
-  app: AppPort;
-  /** Parking (state, journal, audit): all three, or none for a worker without park/replay. */
-  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort };
-  /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
-  now?: () => number;
-  /** A number in [0, 1) for backoff jitter. */
-  random?: () => number;
-  /** Aborts every SQS and DynamoDB call still running (shutdown's hard deadline). */
-  cutCalls?: () => void;
-}
+export type { WorkerDeps, WorkerOptions } from './worker-wiring';
 
 export interface WorkerStats {
   inFlightSources: number;
@@ -69,8 +27,6 @@ export interface WorkerStats {
   breaker: FlowStatus['state'];
 }
 
-/** Keeps a backoff inside SQS's 12-hour-per-receive limit with room for the request itself. */
-const CEILING_MARGIN_SECONDS = 60;
 const MAX_RECEIVE_ERROR_DELAY_MS = 10_000;
 const PRUNE_EVERY_MS = 10_000;
 /** How often a poller blocked by the breaker looks again (transitions also wake it). */
@@ -87,21 +43,19 @@ const bodyBytes = (m: RawMessage): number => Buffer.byteLength(m.Body ?? '', 'ut
 export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly lanes = new Map<string, Lane>();
   private readonly lanePromises = new Set<Promise<void>>();
-  private readonly retrying = new Map<string, RetryingHead>();
   private readonly pollAbort = new AbortController();
   private readonly deliveryAbort = new AbortController();
   private readonly heartbeat: Heartbeat;
   private readonly deleter: DeleteBatcher;
-  private readonly cache: LedgerCache;
   private readonly flow: FlowControl;
+  private readonly failures: FailureLog;
+  private readonly laneDeps: LaneDeps;
   private readonly budget: HeldBytesBudget;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly wakers = new Set<() => void>();
   private reserved = 0;
-  /** Lanes delivering now; lanes beyond maxConcurrentSources wait for a slot in arrival order. */
-  private active = 0;
-  private readonly slotWaiters: Array<() => void> = [];
+  private readonly slots: Slots;
   private stopping = false;
   private started = false;
   private pollers: Promise<void>[] = [];
@@ -118,39 +72,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     setMaxListeners(0, this.deliveryAbort.signal);
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
-    this.cache = new LedgerCache(opts.ledgerCacheSize);
-    this.parking = deps.parking
-      ? new ParkingPath(deps.parking, { retentionSeconds: opts.retentionSeconds ?? 345_600, retentionParkShare: opts.retentionParkShare ?? 0.75 }, this.now)
-      : undefined;
-    this.heartbeat = new Heartbeat({
-      changeVisibility: (entries) => deps.queue.changeVisibility(entries),
+    const parts = wireWorker(opts, deps, {
       now: this.now,
-      visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds,
-      onExtended: (extended, capped) => this.emit('heartbeat', { extended, capped }),
-      onFailures: (failures) => this.emit('batchFailures', { operation: 'change-visibility', failures }),
-      onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
-      onLost: (lost) => this.emit('visibilityLost', { messageIds: lost.map((e) => e.messageId) }),
-    });
-    const flowDeps: FlowDeps = {
-      now: this.now,
-      changeVisibility: (entries) => deps.queue.changeVisibility(entries),
+      random: this.random,
+      emit: (event, ...args) => this.emit(event, ...args),
+      isStopping: () => this.stopping,
+      deliverySignal: this.deliveryAbort.signal,
       holdsSource: (sourceId) => this.lanes.has(sourceId),
-      onTransition: (t) => {
-        this.emit('flowTransition', t);
-        this.wakeAll();
-      },
-      onRecalled: (count, failures) => this.emit('recalled', { count, failures }),
-      onError: (error) => this.emit('queueError', { operation: 'change-visibility', error }),
-    };
-    this.flow = opts.flow ? new FlowControl(opts.flow, flowDeps) : FlowControl.passThrough(opts.maxConcurrentSources, flowDeps);
-    this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
-    this.deleter = new DeleteBatcher({
-      deleteBatch: (entries) => deps.queue.delete(entries),
-      flushMs: opts.deleteFlushMs,
-      ...(opts.deleteBatchesInFlight === undefined ? {} : { maxInFlight: opts.deleteBatchesInFlight }),
-      onFailures: (failures) => this.emit('batchFailures', { operation: 'delete', failures }),
-      onError: (error) => this.emit('queueError', { operation: 'delete', error }),
+      onFlowTransition: () => this.wakeAll(),
     });
+    ({ heartbeat: this.heartbeat, deleter: this.deleter, flow: this.flow, failures: this.failures, parking: this.parking, lanes: this.laneDeps } = parts);
+    this.slots = new Slots(opts.maxConcurrentSources);
+    this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
   }
 
   get isRunning(): boolean {
@@ -178,12 +111,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   stats(): WorkerStats {
     const now = this.now();
     let oldest = 0;
-    for (const r of this.retrying.values()) oldest = Math.max(oldest, (now - r.since) / 1000);
+    for (const r of this.failures.retrying.values()) oldest = Math.max(oldest, (now - r.since) / 1000);
     return {
-      inFlightSources: this.active,
+      inFlightSources: this.slots.active,
       heldMessages: this.heartbeat.heldCount,
       heldBytes: this.heartbeat.heldBytes,
-      retryingSources: this.retrying.size,
+      retryingSources: this.failures.retrying.size,
       oldestRetryingHeadAgeSeconds: oldest,
       stopping: this.stopping,
       breaker: this.flow.status().state,
@@ -197,7 +130,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /** Sources whose head this task last saw failing, oldest first: the task's own stuck list. */
   retryingHeads(): RetryingHead[] {
-    return [...this.retrying.values()].sort((a, b) => a.since - b.since);
+    return [...this.failures.retrying.values()].sort((a, b) => a.since - b.since);
   }
 
   private async shutdown(graceMs: number): Promise<void> {
@@ -207,7 +140,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.flow.stop();
     this.wakeAll();
     // Waiting lanes start only to see the stop and hand their messages back.
-    for (const start of this.slotWaiters.splice(0)) start();
+    this.slots.openAll();
     await Promise.allSettled(this.pollers);
     const lanesDone = Promise.allSettled([...this.lanePromises]);
     let timer: NodeJS.Timeout | undefined;
@@ -311,7 +244,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.heartbeat.hold(held, receivedAt);
     const batches = groupBySource(parsed);
     this.emit('received', { count: raw.length, lanes: batches.length });
-    const standing = this.readForReceive(parsed);
+    const standing = readForReceive(this.parking, parsed);
     for (const batch of batches) {
       const entries: LaneEntry[] = batch.items.map((item: LaneItem) => ({ item, receivedAt, ...(standing ? { standing } : {}) }));
       // Only when a held message's visibility ran out and SQS handed out the group again: an open
@@ -319,12 +252,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       // does not, and they start a lane of their own.
       if (this.lanes.get(batch.key)?.offer(entries)) continue;
       const key = batch.key;
-      const lane: Lane = new Lane(key, entries, this.laneContext(), () => {
+      const lane: Lane = new Lane(key, entries, this.laneDeps, () => {
         if (this.lanes.get(key) === lane) this.lanes.delete(key);
         this.wakeAll();
       });
       this.lanes.set(key, lane);
-      const run: Promise<void> = this.runInSlot(lane).finally(() => {
+      const run: Promise<void> = this.slots.run(() => lane.run(), () => this.stopping).finally(() => {
         if (this.lanes.get(key) === lane) this.lanes.delete(key);
         this.lanePromises.delete(run);
         this.wakeAll();
@@ -333,71 +266,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
-  /** Rule 1: one consistent read for all sources of a receive, made after it; lanes await it before sending. */
-  private readForReceive(parsed: ParseResult[]): Promise<Map<string, SourceControl>> | undefined {
-    if (!this.parking) return undefined;
-    const ids = [...new Set(parsed.flatMap((p) => (p.ok ? [p.message.sourceId] : [])))];
-    if (ids.length === 0) return undefined;
-    const read = this.parking.readForReceive(ids);
-    // Each lane awaits it and handles a failure; this keeps a rejection from going unhandled meanwhile.
-    read.catch(() => undefined);
-    return read;
-  }
-
-  private async runInSlot(lane: Lane): Promise<void> {
-    if (this.active >= this.opts.maxConcurrentSources && !this.stopping) {
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    }
-    this.active++;
-    try {
-      await lane.run();
-    } finally {
-      this.active--;
-      this.slotWaiters.shift()?.();
-    }
-  }
-
-  private laneContext(): LaneContext {
-    return {
-      ledger: this.deps.ledger,
-      app: this.deps.app,
-      queue: this.deps.queue,
-      cache: this.cache,
-      heartbeat: this.heartbeat,
-      deleter: this.deleter,
-      retrying: this.retrying,
-      recordFailures: this.opts.recordFailures,
-      ...(this.opts.retentionSeconds === undefined ? {} : { retentionSeconds: this.opts.retentionSeconds }),
-      now: this.now,
-      isStopping: () => this.stopping,
-      deliverySignal: this.deliveryAbort.signal,
-      backoff: (attempt, receivedAt, retryAfterSeconds) =>
-        backoffFor(this.opts.retry, {
-          attempt,
-          random: this.random(),
-          ceilingSeconds: visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS),
-          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-        }).seconds,
-      canStillHold: (receivedAt) =>
-        visibilityCeilingSeconds(receivedAt, this.now(), SQS_MAX_VISIBILITY_SECONDS, CEILING_MARGIN_SECONDS) >
-        this.opts.appTimeoutMs / 1000 + this.opts.visibilityTimeoutSeconds,
-      flow: this.flow,
-      emit: (event, ...args) => this.emit(event, ...args),
-      ...(this.parking ? { parking: this.parking } : {}),
-    };
-  }
-
-  /**
-   * Drops retry entries whose head has surely been taken over by another task or finished there.
-   * Runs on its own timer only: every gauge reads stats() at each scrape, and pruning there
-   * walked the whole map once per gauge.
-   */
+  /** Retry entries whose head another task surely took over or finished go; on a timer of its own, not per scrape. */
   private pruneRetrying(): void {
-    const staleAfter = 2 * this.opts.visibilityTimeoutSeconds * 1000;
-    const now = this.now();
-    for (const [key, r] of this.retrying) {
-      if (!this.lanes.has(key) && now - r.nextAttemptAt > staleAfter) this.retrying.delete(key);
-    }
+    this.failures.prune(2 * this.opts.visibilityTimeoutSeconds * 1000, (key) => this.lanes.has(key));
   }
 
   private waitForWake(ms?: number): Promise<void> {

@@ -1,0 +1,126 @@
+import type { LedgerPort } from '../adapters/progress-ledger';
+import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
+import type { RelayMessage } from '../core/message';
+import { routeFor } from '../core/source-state';
+import type { ParkingPath } from './journal-path';
+import type { LaneEntry } from './lane-hold';
+import type { LedgerCache } from './ledger-cache';
+import type { Standing } from './standing-reads';
+
+/** Where a message goes, decided before any app call. */
+export type RouteDecision =
+  /** readAt: when the consistent state read that allowed it was sent; absent where no state is kept. */
+  | { kind: 'deliver'; position: LedgerPosition | undefined; readAt?: number }
+  | { kind: 'duplicate' }
+  /** Journaled and its journalVersion bumped (rule 4): delete it from SQS. */
+  | { kind: 'journaled'; written: boolean }
+  /** Keep it in SQS a little while (closing, or a state that changed under the lane). */
+  | { kind: 'hold' }
+  /** A producer seq that went backwards: kept and held whatever the state, routing it would delete it. */
+  | { kind: 'regression'; position: LedgerPosition | undefined }
+  | { kind: 'journal-error'; error: Error; conflict: boolean }
+  | { kind: 'read-failed'; error: Error };
+
+/** The questions a lane asks about a source's position and state. */
+export interface Router {
+  /**
+   * ownProof: this lane got its own 2xx for the source's previous message, so its cached position
+   * is proof (rule 1). fresh: read the state anew whatever the age of the receive's read.
+   */
+  route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh?: boolean): Promise<RouteDecision>;
+  /** Whether a 'deliver' read at readAt may still allow an app call starting now (STANDING_MAX_AGE_MS). */
+  isFresh(readAt: number | undefined): boolean;
+  /** Records a 2xx (rule 2: never conditioned on the state) and remembers the new position. */
+  recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number): Promise<'advanced' | 'stale'>;
+}
+
+/** The last word on a position once the state allows delivery: a regression is held, a covered seq is a duplicate. */
+function judge(m: RelayMessage, position: LedgerPosition | undefined, readAt?: number): RouteDecision {
+  if (isSeqRegression(m.seq, position)) return { kind: 'regression', position };
+  if (isCoveredByLedger(m.seq, position)) return { kind: 'duplicate' };
+  return { kind: 'deliver', position, ...(readAt === undefined ? {} : { readAt }) };
+}
+
+/** Positions only: for a worker without parking, a cached position is proof and the ledger is read only when it must be. */
+export class PositionRouter implements Router {
+  constructor(
+    protected readonly ledger: Pick<LedgerPort, 'read' | 'advance'>,
+    protected readonly cache: LedgerCache,
+  ) {}
+
+  async route(_entry: LaneEntry, m: RelayMessage, _ownProof: boolean, _fresh?: boolean): Promise<RouteDecision> {
+    let position = this.cache.get(m.sourceId);
+    if (needsLedgerRead(m.seq, m.receiveCount, position)) {
+      try {
+        position = await this.ledger.read(m.sourceId);
+        this.cache.set(m.sourceId, position);
+      } catch (err) {
+        return { kind: 'read-failed', error: err as Error };
+      }
+    }
+    return judge(m, position);
+  }
+
+  isFresh(_readAt: number | undefined): boolean {
+    return true;
+  }
+
+  async recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number): Promise<'advanced' | 'stale'> {
+    const result = await this.ledger.advance(m.sourceId, m.seq, m.messageId, nowMs);
+    this.cache.set(m.sourceId, result.status === 'advanced' ? advancePosition(from, m.seq) : result.position);
+    return result.status;
+  }
+}
+
+/**
+ * Rule 1 and rule 4: the consistent read made for the receive decides (the lane's own advance
+ * stands in for its position once it has one); a parked or replaying source's message goes to
+ * the journal.
+ */
+export class ParkingRouter extends PositionRouter {
+  constructor(
+    ledger: Pick<LedgerPort, 'read' | 'advance'>,
+    cache: LedgerCache,
+    private readonly parking: ParkingPath,
+  ) {
+    super(ledger, cache);
+  }
+
+  override async route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh = false): Promise<RouteDecision> {
+    const cached = this.cache.get(m.sourceId);
+    let standing: Standing;
+    try {
+      // The receive's read only while it is young: a lane may have waited for a slot or at the gate
+      // for as long as others ran, and an operator may have parked the source meanwhile. After this
+      // lane's own delivery it is stale for state whatever its age: a park that landed during that
+      // call is honoured by the next message of the batch.
+      standing = fresh || ownProof ? await this.parking.reads.fresh(m.sourceId) : await this.parking.standing(entry.standing, m.sourceId);
+    } catch (err) {
+      return { kind: 'read-failed', error: err as Error };
+    }
+    const { control } = standing;
+    let readAt = standing.readAt;
+    const position = ownProof ? cached : control.position;
+    if (isSeqRegression(m.seq, control.position) || isSeqRegression(m.seq, position)) return { kind: 'regression', position: control.position ?? position };
+    const route = routeFor({ ...control, position }, m.seq);
+    let deliverFrom = position;
+    if (route === 'journal') {
+      // The bump's failed condition returns the state as the bump saw it, a read sent after now.
+      const bumpFrom = this.parking.reads.stamp();
+      const j = await this.parking.journal(m);
+      if (j.kind === 'journaled') return { kind: 'journaled', written: j.written };
+      if (j.kind === 'error') return { kind: 'journal-error', error: j.error, conflict: j.conflict };
+      if (j.kind !== 'deliver') return { kind: j.kind };
+      deliverFrom = j.position;
+      readAt = bumpFrom;
+    } else if (route !== 'deliver') {
+      return { kind: route };
+    }
+    this.cache.set(m.sourceId, deliverFrom);
+    return judge(m, deliverFrom, readAt);
+  }
+
+  override isFresh(readAt: number | undefined): boolean {
+    return readAt !== undefined && this.parking.reads.isFresh(readAt);
+  }
+}

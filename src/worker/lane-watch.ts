@@ -1,0 +1,24 @@
+import type { RelayMessage } from '../core/message';
+import type { ParkingPath, WatchResult } from './journal-path';
+import type { Emit } from './lane-hold';
+
+/**
+ * The retention watchdog as a lane asks it (rules 3 and 7): a failed head's backoff ends by its
+ * park deadline, and at the deadline the head is journaled and the source parked. A watchdog
+ * that cannot reach the table lets the head go on with its backoff: it asks again next time.
+ */
+export class LaneWatch {
+  constructor(
+    private readonly parking: ParkingPath,
+    private readonly emit: Emit,
+  ) {}
+
+  async watch(m: RelayMessage, backoffSeconds: number): Promise<WatchResult> {
+    try {
+      return await this.parking.watch(m, backoffSeconds);
+    } catch (err) {
+      this.emit('journalError', { message: m, error: err as Error, conflict: false, backoffSeconds });
+      return { kind: 'go', backoffSeconds };
+    }
+  }
+}
