@@ -3,6 +3,7 @@ import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapter
 import { CallCutoff, withCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
 import { GroupCommitLedger } from './adapters/ledger-group-commit';
+import { DynamoAsideStore } from './adapters/aside-store';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoLedger } from './adapters/progress-ledger';
@@ -94,7 +95,7 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   // Shutdown's hard deadline cuts the parking adapters' calls too.
   const cutDynamo = withCutoff(dynamo, cutoff);
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
-  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable) };
+  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable), aside: new DynamoAsideStore(cutDynamo, config.progressTable) };
 
   let facts: QueueFacts;
   try {

@@ -1,4 +1,5 @@
 import type { AppPort } from '../adapters/http-app';
+import type { AsidePort } from '../adapters/aside-store';
 import type { AuditPort } from '../adapters/audit-log';
 import type { JournalPort } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
@@ -17,6 +18,7 @@ import { LaneHold, type Emit } from './lane-hold';
 import { ParkingRouter, PositionRouter } from './lane-route';
 import { LaneWatch } from './lane-watch';
 import { LedgerCache } from './ledger-cache';
+import { SetAsidePath } from './set-aside-path';
 import type { ReceiveRead } from './standing-reads';
 
 export interface WorkerOptions {
@@ -49,7 +51,7 @@ export interface WorkerDeps {
   ledger: LedgerPort;
   app: AppPort;
   /** Parking (state, journal, audit): all three, or none for a worker without park/replay. */
-  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort };
+  parking?: { control: ControlPort; journal: JournalPort; audit: AuditPort; aside?: AsidePort };
   /** Wall-clock milliseconds; injected so tests can steer time-dependent decisions. */
   now?: () => number;
   /** A number in [0, 1) for backoff jitter. */
@@ -119,7 +121,7 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
   const clock = laneClock(opts, self);
   const cache = new LedgerCache(opts.ledgerCacheSize);
   const lanes: LaneDeps = {
-    hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit }),
+    hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit, ...(deps.parking?.aside ? { aside: new SetAsidePath(deps.parking.aside, deps.parking.audit, now) } : {}) }),
     router: parking ? new ParkingRouter(deps.ledger, cache, parking) : new PositionRouter(deps.ledger, cache),
     ...(parking ? { watch: new LaneWatch(parking, emit) } : {}),
     failures,

@@ -26,7 +26,7 @@ const errorOf = (name: string, argv: string[], env: Record<string, string> = {})
 describe('CLI parsing', () => {
   it('accepts --queue-url and --table as the messages promise', () => {
     const send = parseCommand(cmd('send'), ['--queue-url', 'http://q/1/a.fifo', '--source', 's', '--count', '3']);
-    expect(send).toEqual({ help: false, args: [], values: { 'queue-url': 'http://q/1/a.fifo', source: 's', count: 3, 'seq-start': 1, body: undefined } });
+    expect(send).toEqual({ help: false, args: [], values: { 'queue-url': 'http://q/1/a.fifo', source: 's', count: 3, 'seq-start': 0, table: undefined, body: undefined } });
     const status = parseCommand(cmd('status'), ['--table', 't', '--json']);
     expect(status).toMatchObject({ help: false, values: { table: 't', json: true, limit: 50 } });
   });
@@ -52,7 +52,7 @@ describe('CLI parsing', () => {
   });
 
   it('builds the usage line and the help from the declared options', () => {
-    expect(usageLine(cmd('send'))).toBe('fifo-relay send [--queue-url URL] --source ID [--count N] [--seq-start N] [--body TEXT]');
+    expect(usageLine(cmd('send'))).toBe('fifo-relay send [--queue-url URL] --source ID [--count N] [--seq-start N] [--table NAME] [--body TEXT]');
     const help = commandHelp(cmd('status'));
     expect(help).toMatch(/^usage: fifo-relay status \[sourceId\] \[--table NAME\] \[--limit N\] \[--json\] \[--stuck-attempts N\] \[--stuck-after DURATION\]$/m);
     expect(help).toMatch(/--table NAME\s+progress table \(default: \$PROGRESS_TABLE\)/);
