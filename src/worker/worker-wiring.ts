@@ -18,6 +18,7 @@ import { LaneHold, type Emit } from './lane-hold';
 import { ParkingRouter, PositionRouter } from './lane-route';
 import { LaneWatch } from './lane-watch';
 import { LedgerCache } from './ledger-cache';
+import { RetentionGuard } from './retention-guard';
 import { SetAsidePath } from './set-aside-path';
 import type { ReceiveRead } from './standing-reads';
 
@@ -65,6 +66,9 @@ const CEILING_MARGIN_SECONDS = 60;
 const DEFAULT_RETENTION_SECONDS = 345_600;
 const DEFAULT_PARK_SHARE = 0.75;
 
+/** How the flow gate files a head the retention guard hid: like one backed off in an outage, recalled by the ramp. */
+const GUARD_HIDDEN = { kind: 'network-error', durationMs: 0, detail: 'hidden by the retention guard while the breaker is open' } as const;
+
 /** What the worker's loop needs to know of itself to wire its parts. */
 export interface WorkerSelf {
   now(): number;
@@ -85,6 +89,8 @@ export interface WorkerParts {
   flow: FlowControl;
   failures: FailureLog;
   parking: ParkingPath | undefined;
+  /** Sweeps the queue for aged heads while the breaker keeps the pollers from receiving; absent without parking. */
+  guard: RetentionGuard | undefined;
   lanes: LaneDeps;
 }
 
@@ -130,7 +136,18 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
     clock,
     emit,
   };
-  return { heartbeat, deleter, flow, failures, parking, lanes };
+  const guard = parking
+    ? new RetentionGuard({
+        queue: deps.queue,
+        parking,
+        opts: { queueId: opts.queueId, retentionSeconds: opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, retentionParkShare: opts.retentionParkShare ?? DEFAULT_PARK_SHARE },
+        now,
+        emit,
+        hidden: (sourceId, entry, seconds) => flow.backedOff(sourceId, entry, seconds, GUARD_HIDDEN),
+        deleted: (entry) => deleter.add(entry),
+      })
+    : undefined;
+  return { heartbeat, deleter, flow, failures, parking, guard, lanes };
 }
 
 function wireFlow(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSelf): FlowControl {
