@@ -22,6 +22,8 @@ export interface RetentionGuardDeps {
   hidden(sourceId: string, entry: QueueEntry, seconds: number): void;
   /** Queue a delete (after the message is journaled). */
   deleted(entry: QueueEntry): void;
+  /** Whether the breaker still keeps the pollers from receiving (it may have ramped during the long poll). */
+  blocked(): boolean;
 }
 
 export interface SweepCount {
@@ -109,8 +111,14 @@ export class RetentionGuard {
     if (route !== 'journal') {
       const deadlineAt = parkDeadline(head.sentAt, opts.retentionSeconds, opts.retentionParkShare);
       if (now < deadlineAt) {
-        count.hidden += messages.length;
-        return keep(Math.max(1, Math.min(GUARD_HIDE_MAX_SECONDS, Math.ceil((deadlineAt - now) / 1000))));
+        // Only the head is hidden (and filed for the ramp's recall): while it is in flight SQS
+        // hands out nothing else of its group, so the rest can go back at once.
+        // A sweep whose long poll outlasted the outage hands everything back: the ramp's recall
+        // is over and a hidden head would sit out its time while the app is up.
+        if (!this.deps.blocked()) return keep(0);
+        count.hidden++;
+        const [first, ...rest] = keep(0);
+        return [{ ...(first as VisibilityEntry & { sourceId: string }), seconds: Math.max(1, Math.min(GUARD_HIDE_MAX_SECONDS, Math.ceil((deadlineAt - now) / 1000))) }, ...rest];
       }
       const w = await parking.watch(head, 0).catch(() => ({ kind: 'error' as const }));
       if (w.kind !== 'parked') return keep(0);

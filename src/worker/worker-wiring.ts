@@ -145,6 +145,7 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
         emit,
         hidden: (sourceId, entry, seconds) => flow.backedOff(sourceId, entry, seconds, GUARD_HIDDEN),
         deleted: (entry) => deleter.add(entry),
+        blocked: () => !flow.mayReceive(),
       })
     : undefined;
   return { heartbeat, deleter, flow, failures, parking, guard, lanes };
