@@ -28,6 +28,8 @@ export interface WorkerEvents {
   journalError: [{ message: RelayMessage; error: Error; conflict: boolean; backoffSeconds: number }];
   /** Kept in SQS briefly: the source is closing its replay, or its state moved under the lane. */
   heldForState: [{ message: RelayMessage; backoffSeconds: number }];
+  /** An operator's set-aside of a seq-regression head was carried out: kept in the table, deleted from SQS. */
+  setAside: [{ message: RelayMessage; detail: string }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
   autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
   /** A head that can never take its place in the order was put aside before its deadline and deleted from SQS. */
