@@ -23,7 +23,7 @@ export function chromiumPath(): string {
   try {
     chromium = execFileSync(process.execPath, [resolve(root, 'scripts/chromium-path.mjs')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   } catch (err) {
-    throw new Error(String((err as { stderr?: string }).stderr ?? (err as Error).message).trim());
+    throw new Error(String((err as { stderr?: string }).stderr ?? (err as Error).message).trim(), { cause: err });
   }
   return chromium;
 }
