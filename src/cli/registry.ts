@@ -1,4 +1,5 @@
 import { demo } from './commands/demo';
+import { demoApp } from './commands/demo-app';
 import { emulators } from './commands/emulators';
 import { park } from './commands/park';
 import { send } from './commands/send';
@@ -9,4 +10,4 @@ import { unpark } from './commands/unpark';
 import type { Command } from './spec';
 
 /** Every command of the CLI: a new one is a file in commands/ and a line here. */
-export const COMMANDS: readonly Command[] = [setup, send, status, park, unpark, skip, demo, emulators];
+export const COMMANDS: readonly Command[] = [setup, send, status, park, unpark, skip, demo, demoApp, emulators];
