@@ -17,6 +17,7 @@ import { startRelay, type RunningRelay } from '../relay';
 import { startDemoApp, type DemoApp } from './app-server';
 import { judgeRun, type RunVerdict } from './checker';
 import { PoisonScenario } from './poison';
+import { summarize, verdictLine, verdictLines } from './verdict-lines';
 import { CommandSourceControl } from './source-control';
 
 export interface DemoOptions {
@@ -219,27 +220,15 @@ export async function runDemo(opts: DemoOptions, out: (line: string) => void): P
     dynamo.destroy();
 
     const verdict = judgeRun(sent, app.records, { kills: stops, maxCallMs: APP_TIMEOUT_MS, skipped: poison?.skipped ?? [] });
-    const sources = verdict.sources;
-    const badSources = new Set(verdict.orderViolations.map((o) => o.sourceId)).size;
-    const explained = verdict.duplicates.filter((d) => d.explainedByKill).length;
-    out('');
-    out(`messages delivered:   ${verdict.delivered}/${verdict.sent}${verdict.skipped ? ` (of ${sent.length} sent; ${verdict.skipped} skipped by the operator, never accepted by the app)` : ''}${verdict.lost.length ? `  LOST: ${verdict.lost.slice(0, 10).join(', ')}` : ''}`);
-    out(`per-source order:     ${sources - badSources}/${sources} sources in order${badSources ? `  VIOLATIONS: ${JSON.stringify(verdict.orderViolations.slice(0, 5))}` : ''}`);
-    out(`calls out of turn:    ${verdict.outOfTurn.length} (a message sent to the app before the one ahead of it succeeded)`);
-    out(`retried calls:        ${verdict.failedCalls} (app answered 503/422 or timed out)`);
-    out(`duplicate successes:  ${verdict.duplicates.length} (${explained} around the redeploy; same idempotency key, the app can drop them)`);
-    if (poison) {
-      out(
-        `poison message:       ${poison.done ? `stuck after ${poison.stuckAfterAttempts} attempts, parked (${poison.journaled} journaled), skipped, unparked, source active again` : 'STORY NOT FINISHED'}`,
-      );
-    }
-    out(`left in the queue:    ${left}`);
-    for (const rule of verdict.rules.filter((r) => !r.ok)) out(`FAILED RULE: ${rule.rule} — ${rule.detail}`);
     const ok = verdict.ok && left === 0 && (!poison || poison.done);
-    out(
-      `VERDICT: ${ok ? 'PASS' : 'FAIL'} — ${verdict.delivered}/${verdict.sent} delivered, order held for ${sources - badSources}/${sources} sources, ` +
-        `${verdict.failedCalls} retries, ${verdict.duplicates.length} duplicates, ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    const summary = summarize(verdict, sent.length, left, (Date.now() - started) / 1000, ok, poison ? { finished: poison.done, stuckAfterAttempts: poison.stuckAfterAttempts, journaled: poison.journaled } : undefined);
+    const [deliveredLine, orderLine, ...rest] = verdictLines(summary);
+    out('');
+    out(`${deliveredLine}${verdict.lost.length ? `  LOST: ${verdict.lost.slice(0, 10).join(', ')}` : ''}`);
+    out(`${orderLine}${verdict.orderViolations.length ? `  VIOLATIONS: ${JSON.stringify(verdict.orderViolations.slice(0, 5))}` : ''}`);
+    for (const line of rest) out(line);
+    for (const rule of verdict.rules.filter((r) => !r.ok)) out(`FAILED RULE: ${rule.rule} — ${rule.detail}`);
+    out(verdictLine(summary));
     out(`worker logs (JSON lines, kept): ${logFile}`);
     return { ...verdict, ok, leftInQueue: left };
   }
