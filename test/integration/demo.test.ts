@@ -24,8 +24,8 @@ describe('make demo ARGS=--poison', () => {
     expect(stdout).toMatch(/^ {2}journal\s+32 entries, seq 3 \.\. 34$/m);
     expect(stdout).toMatch(/^\$ fifo-relay unpark source-000 --dry-run\n {2}dry run: unpark source-000 would deliver 32 journaled message\(s\) in this order/m);
     // The skip, in the transcript and in the audit trail; the quiet period is explained.
-    expect(stdout).toMatch(/20 s covers this demo's APP_TIMEOUT_MS \(5 s\) \+ VISIBILITY_TIMEOUT_SECONDS \(10 s\)/);
-    expect(stdout).toMatch(/^\$ fifo-relay skip source-000 --seq 3 --quiet-seconds 20 --reason "[^"]+"\n {2}skipped seq 3 of source-000/m);
+    expect(stdout).toMatch(/30 s covers this demo's APP_TIMEOUT_MS \(10 s\) \+ VISIBILITY_TIMEOUT_SECONDS \(10 s\)/);
+    expect(stdout).toMatch(/^\$ fifo-relay skip source-000 --seq 3 --quiet-seconds 30 --reason "[^"]+"\n {2}skipped seq 3 of source-000/m);
     expect(stdout).toMatch(/^\$ fifo-relay unpark source-000 --reason "poison message skipped"\n {2}unparked source-000: replaying its journal in order/m);
     // The final view: active again, with the whole audit trail.
     expect(stdout).toMatch(/^ {2}state\s+active\n {2}position\s+producer seq 34,/m);
