@@ -1,4 +1,5 @@
 import { demo } from './commands/demo';
+import { demoApp } from './commands/demo-app';
 import { emulators } from './commands/emulators';
 import { park } from './commands/park';
 import { send } from './commands/send';
@@ -11,4 +12,4 @@ import { unpark } from './commands/unpark';
 import type { Command } from './spec';
 
 /** Every command of the CLI: a new one is a file in commands/ and a line here. */
-export const COMMANDS: readonly Command[] = [setup, send, status, show, park, unpark, skip, setAside, demo, emulators];
+export const COMMANDS: readonly Command[] = [setup, send, status, show, park, unpark, skip, setAside, demo, demoApp, emulators];
