@@ -30,6 +30,8 @@ import { Worker } from './worker/worker';
 import { defaultHeldBytesBudget } from './worker/held-bytes';
 import { totalmem } from 'node:os';
 
+/** How long the stop waits for this task's line in the table to be removed. */
+const HEARTBEAT_STOP_MS = 1000;
 /** Past the grace: the worker's hard-stop margin (5 s) plus its last release pass (2 s). */
 const REPLAYER_STOP_MARGIN_MS = 7000;
 
@@ -208,7 +210,11 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
         Promise.race([replayer.stop(), new Promise<void>((resolve) => (bound = setTimeout(resolve, graceMs + REPLAYER_STOP_MARGIN_MS)))]),
       ]);
       clearTimeout(bound);
-      await heartbeat.stop();
+      // The task line is a courtesy to the status page (it goes stale by itself): removing it must
+      // never hold the exit, as it would against a table that stopped answering.
+      let heartbeatBound: NodeJS.Timeout | undefined;
+      await Promise.race([heartbeat.stop(), new Promise<void>((resolve) => (heartbeatBound = setTimeout(resolve, HEARTBEAT_STOP_MS)))]);
+      clearTimeout(heartbeatBound);
       stopEmf();
       await server.close();
       app.close();
