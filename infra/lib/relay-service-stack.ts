@@ -85,14 +85,9 @@ export class RelayServiceStack extends Stack {
       alarmTopicArn: s.alarmTopicArn ? forRegion(s.alarmTopicArn, region) : undefined,
     });
 
-    if (s.deploymentAlarms) {
-      // A new task definition that cannot deliver (a bad header, a wrong URL) is rolled back by
-      // ECS. TooFewTasks stays out: it fires once on every new stack before Container Insights
-      // reports, and the circuit breaker already covers tasks that fail to start.
-      this.relayService.service.enableDeploymentAlarms([this.alarms.stuckSources.alarmName, this.alarms.noDeliveries.alarmName], {
-        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
-      });
-    }
+    // No deployment alarms: every alarm here watches the app and the data, not the release (one
+    // source stuck for hours, or the app being down, would roll back any unrelated deployment,
+    // the fix included). The deployment circuit breaker is the rollback signal for a release.
 
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });

@@ -94,24 +94,41 @@ describe('alarms that can be heard', () => {
     Annotations.fromStack(heard.stacks.services[0]!).hasNoWarning('*', Match.stringLikeRegexp('alarmTopicArn not set'));
   });
 
-  it('says in TooFewTasks itself that it fires once on a new stack, and keeps it out of the deployment alarms', () => {
+  it('says in TooFewTasks itself that it fires once on a new stack', () => {
     const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
-    const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
-    const tooFew = Object.entries(alarms).find(([, a]) => a.Properties?.MetricName === 'RunningTaskCount')!;
-    expect(JSON.stringify(tooFew[1].Properties!.AlarmDescription)).toMatch(/new stack it fires once.*not a deployment alarm/i);
-    const deployment = (only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json;
-    const names = JSON.stringify((deployment.Alarms as Json).AlarmNames);
-    expect(deployment.Alarms).toMatchObject({ Enable: true, Rollback: true });
-    const refersTo = (id: string) => names.includes(`"${id}"`);
-    const byDescription = (re: RegExp) => Object.entries(alarms).filter(([, a]) => re.test(JSON.stringify(a.Properties?.AlarmDescription))).map(([id]) => id);
-    expect(byDescription(/has failed delivery/).every(refersTo)).toBe(true);
-    expect(byDescription(/no task delivered anything/).every(refersTo)).toBe(true);
-    expect(refersTo(tooFew[0])).toBe(false);
+    const tooFew = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.MetricName === 'RunningTaskCount')!;
+    expect(JSON.stringify(tooFew.Properties!.AlarmDescription)).toMatch(/new stack it fires once.*not a deployment alarm/i);
+  });
+});
+
+describe('deployment alarms watch the release, not the app or the data', () => {
+  // Every alarm the ECS service would roll a deployment back on, as the template's logical ids.
+  const deploymentAlarmIds = (t: Template): string[] => {
+    const alarms = ((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).Alarms as Json | undefined;
+    const names = JSON.stringify(alarms?.Enable ? alarms.AlarmNames : []);
+    return Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter((id) => names.includes(`"${id}"`));
+  };
+  const metricsOf = (t: Template, id: string): string => {
+    const p = resourcesOf(t, 'AWS::CloudWatch::Alarm')[id]!.Properties!;
+    return JSON.stringify(p.MetricName ?? p.Metrics);
+  };
+
+  it('rolls back no deployment because one old stuck source (or an app outage) is in ALARM: no worker metric is a deployment alarm', () => {
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const t = synthRelayApp({ regions: region }).services.get(region)!;
+      // A single head stuck for hours carries its age across tasks in OldestRetryingHeadAgeSeconds;
+      // an app outage zeroes Deliveries. Neither says anything about the release being deployed.
+      const watched = deploymentAlarmIds(t).map((id) => metricsOf(t, id));
+      expect(watched.filter((m) => /OldestRetryingHeadAgeSeconds|Deliveries|SourcesRetrying|ApproximateAgeOfOldestMessage/.test(m))).toEqual([]);
+      expect(((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+    }
   });
 
-  it('leaves deployment alarms out where the partition has none (deploymentAlarms=false)', () => {
-    const t = synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false' }).services.get('us-east-1')!;
+  it('has no deployment alarms by default, and refuses deploymentAlarms=true with the reason', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
     expect(((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).Alarms).toBeUndefined();
+    expect(() => synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'true' })).toThrow(/^context deploymentAlarms: .*circuit breaker/);
+    expect(() => synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false' })).not.toThrow();
   });
 });
 
