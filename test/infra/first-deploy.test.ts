@@ -74,7 +74,15 @@ describe('regional ARNs', () => {
 describe('the queue outlives its stack', () => {
   it('is retained on delete and on replacement, so undelivered messages are never deleted with it', () => {
     const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
-    t.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    t.hasResource('AWS::SQS::Queue', { UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('is deleted when its own create rolls back (RetainExceptOnCreate), so the named queue does not block the retry', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    expect(only(t, 'AWS::SQS::Queue').resource.DeletionPolicy).toBe('RetainExceptOnCreate');
+    // The table keeps plain Retain: it lives in its own stack and holds the progress of every region.
+    const table = synthRelayApp({ regions: 'us-east-1' }).table;
+    table.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
