@@ -26,6 +26,20 @@ describe('docs/deploy.md, the walk from a new account to a running service', () 
     expect(doc).toContain('aws sqs delete-queue');
   });
 
+  it('clears a replicated table in order: protection off in every replica region, replicas removed, then the table deleted', () => {
+    const at = (text: string) => {
+      const i = doc.indexOf(text);
+      expect(i).toBeGreaterThan(-1);
+      return i;
+    };
+    const unprotectReplicas = at('aws dynamodb update-table --region $R --table-name fifo-relay-progress --no-deletion-protection-enabled');
+    const removeReplica = at('--replica-updates "[{\\"Delete\\":{\\"RegionName\\":\\"$R\\"}}]"');
+    const deleteHome = at('aws dynamodb delete-table --region $TABLE_REGION');
+    expect(unprotectReplicas).toBeLessThan(removeReplica);
+    expect(removeReplica).toBeLessThan(deleteHome);
+    expect(doc).not.toMatch(/removes the replicas with it/);
+  });
+
   describe('the secret pre-flight checks, run as the doc prints them', () => {
     const lineOf = (start: string): string => {
       const line = doc.split('\n').find((l) => l.startsWith(start));
