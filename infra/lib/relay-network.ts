@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import type { Construct, IDependable } from 'constructs';
 
 export interface RelayVpcProps {
   vpcId: string | undefined;
@@ -10,13 +10,22 @@ export interface RelayVpcProps {
   dynamoDbResources: string[];
 }
 
+export interface RelayVpc {
+  vpc: ec2.IVpc;
+  /**
+   * The gateway endpoints the stack added (none to an existing VPC). Adding one rewrites the
+   * subnets' route tables, which can briefly cut open connections: tasks start after them.
+   */
+  gatewayEndpoints: IDependable[];
+}
+
 /**
  * A new VPC by default, so `cdk synth` needs no AWS access; an existing one by id is looked up
  * (that needs credentials once, then cdk.context.json remembers it). An existing VPC keeps its
  * own endpoints and routes: the stack adds nothing to it.
  */
-export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
-  if (props.vpcId) return ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId: props.vpcId });
+export function relayVpc(scope: Construct, props: RelayVpcProps): RelayVpc {
+  if (props.vpcId) return { vpc: ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId: props.vpcId }), gatewayEndpoints: [] };
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
     // One NAT gateway per AZ: a task in an AZ whose NAT is gone can reach neither SQS nor the
@@ -51,7 +60,7 @@ export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
       resources: [`arn:${Stack.of(scope).partition}:s3:::prod-${Stack.of(scope).region}-starport-layer-bucket/*`],
     }),
   );
-  return vpc;
+  return { vpc, gatewayEndpoints: [endpoint, s3] };
 }
 
 /**

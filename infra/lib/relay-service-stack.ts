@@ -37,7 +37,7 @@ export class RelayServiceStack extends Stack {
       indexArns: INDEX_NAMES.map((name) => `${tableArn}/index/${name}`),
     });
 
-    const vpc = relayVpc(this, {
+    const { vpc, gatewayEndpoints } = relayVpc(this, {
       vpcId: s.vpcId,
       dynamoDbActions: WORKER_DYNAMODB_ACTIONS,
       dynamoDbResources: [tableArn, `${tableArn}/index/*`],
@@ -64,6 +64,8 @@ export class RelayServiceStack extends Stack {
       logRetentionDays: s.logRetentionDays,
       workerEnv: s.workerEnv,
     });
+
+    this.relayService.service.node.addDependency(...gatewayEndpoints);
 
     new BacklogScaling(this, 'Scaling', {
       service: this.relayService.service,

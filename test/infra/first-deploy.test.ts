@@ -43,6 +43,15 @@ describe('the service waits for its network and its execution role\'s policy', (
     expect(executionPolicies).toHaveLength(1);
     expect(dependsOn(service)).toEqual(expect.arrayContaining([...natRoutes, ...executionPolicies]));
   });
+
+  it('depends on the S3 and DynamoDB gateway endpoints, so adding them does not cut the first tasks\' connections', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    const endpoints = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint'))
+      .filter(([, e]) => e.Properties?.VpcEndpointType === 'Gateway')
+      .map(([id, e]) => ({ id, service: JSON.stringify(e.Properties!.ServiceName) }));
+    expect(endpoints.map((e) => /\.s3"|\.dynamodb"/.exec(e.service)?.[0]).sort()).toEqual(['.dynamodb"', '.s3"']);
+    expect(dependsOn(only(t, 'AWS::ECS::Service').resource)).toEqual(expect.arrayContaining(endpoints.map((e) => e.id)));
+  });
 });
 
 describe('regional ARNs', () => {
