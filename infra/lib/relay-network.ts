@@ -8,6 +8,12 @@ export interface RelayVpcProps {
   /** What the worker may do through the DynamoDB gateway endpoint, and on which ARNs. */
   dynamoDbActions: string[];
   dynamoDbResources: string[];
+  /**
+   * Add the S3 gateway endpoint for ECR's layer bucket of this region. Only for an image in this
+   * region's ECR: the endpoint carries all of the VPC's same-region S3 traffic and admits that
+   * bucket only, so layers another registry serves from S3 in the region would be refused.
+   */
+  ecrLayerEndpoint: boolean;
 }
 
 export interface RelayVpc {
@@ -49,6 +55,7 @@ export function relayVpc(scope: Construct, props: RelayVpcProps): RelayVpc {
       resources: props.dynamoDbResources,
     }),
   );
+  if (!props.ecrLayerEndpoint) return { vpc, gatewayEndpoints: [endpoint] };
   // ECR serves image layers from S3: through a gateway endpoint (free) rather than the NAT
   // gateways, admitting only ECR's layer bucket of this region, the policy ECS documents for it.
   const s3 = vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });

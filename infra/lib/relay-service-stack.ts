@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
+import { ecrRegionOf } from './container-image';
 import { INDEX_NAMES } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
 import { relayVpc, workerSecurityGroup } from './relay-network';
@@ -37,8 +38,10 @@ export class RelayServiceStack extends Stack {
       indexArns: INDEX_NAMES.map((name) => `${tableArn}/index/${name}`),
     });
 
+    const imageUri = forRegion(s.imageUri, region);
     const { vpc, gatewayEndpoints } = relayVpc(this, {
       vpcId: s.vpcId,
+      ecrLayerEndpoint: ecrRegionOf(imageUri) === region,
       dynamoDbActions: WORKER_DYNAMODB_ACTIONS,
       dynamoDbResources: [tableArn, `${tableArn}/index/*`],
     });
@@ -55,7 +58,7 @@ export class RelayServiceStack extends Stack {
       taskRole: this.permissions.taskRole,
       executionRole: this.permissions.executionRole,
       securityGroup: workerSecurityGroup(this, vpc, s.targetPort),
-      imageUri: forRegion(s.imageUri, region),
+      imageUri,
       targetUrl: s.targetUrl,
       authSecret: 'arn' in s.authSecret ? { arn: forRegion(s.authSecret.arn, region) } : { name: forRegion(s.authSecret.name, region) },
       authSecretKmsKeyArn: s.authSecretKmsKeyArn ? forRegion(s.authSecretKmsKeyArn, region) : undefined,

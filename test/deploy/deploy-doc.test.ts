@@ -26,6 +26,11 @@ describe('docs/deploy.md, the walk from a new account to a running service', () 
     expect(doc).toContain('aws sqs delete-queue');
   });
 
+  it('looks the base image digest up unquoted, ready to paste after the @', () => {
+    expect(doc).toContain("docker buildx imagetools inspect node:24.21.0-bookworm-slim --format '{{.Manifest.Digest}}'");
+    expect(doc).not.toContain('{{json .Manifest.Digest}}');
+  });
+
   it('clears a replicated table in order: protection off in every replica region, replicas removed, then the table deleted', () => {
     const at = (text: string) => {
       const i = doc.indexOf(text);

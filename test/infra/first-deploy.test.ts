@@ -13,6 +13,9 @@ function only(template: Template, type: string): { id: string; resource: Json } 
   return { id: all[0]![0], resource: all[0]![1] as unknown as Json };
 }
 
+/** A private ECR image in the service's region: its layers come from that region's S3 layer bucket. */
+const ECR_IMAGE = '123456789012.dkr.ecr.{region}.amazonaws.com/fifo-relay:1.0.0';
+
 const dependsOn = (resource: Json) => (resource.DependsOn as string[] | undefined) ?? [];
 
 describe('the worker\'s own configuration check runs at synth, on the environment the task definition carries', () => {
@@ -45,7 +48,7 @@ describe('the service waits for its network and its execution role\'s policy', (
   });
 
   it('depends on the S3 and DynamoDB gateway endpoints, so adding them does not cut the first tasks\' connections', () => {
-    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    const t = synthRelayApp({ regions: 'us-east-1', imageUri: ECR_IMAGE }).services.get('us-east-1')!;
     const endpoints = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint'))
       .filter(([, e]) => e.Properties?.VpcEndpointType === 'Gateway')
       .map(([id, e]) => ({ id, service: JSON.stringify(e.Properties!.ServiceName) }));
@@ -155,13 +158,28 @@ describe('smaller deploy details', () => {
     t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
   });
 
-  it('has an S3 gateway endpoint that admits only ECR\'s image layer bucket', () => {
-    const endpoints = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map((e) => e.Properties!);
-    const s3 = endpoints.filter((e) => JSON.stringify(e.ServiceName).includes('.s3'));
+  const s3Endpoints = (template: Template) =>
+    Object.values(resourcesOf(template, 'AWS::EC2::VPCEndpoint'))
+      .map((e) => e.Properties!)
+      .filter((e) => JSON.stringify(e.ServiceName).includes('.s3'));
+
+  it('has an S3 gateway endpoint that admits only ECR\'s image layer bucket when the image is in ECR in the same region', () => {
+    const ecr = synthRelayApp({ regions: 'us-east-1', imageUri: ECR_IMAGE }).services.get('us-east-1')!;
+    const s3 = s3Endpoints(ecr);
     expect(s3).toHaveLength(1);
     expect(s3[0]).toMatchObject({ VpcEndpointType: 'Gateway' });
     const statements = (s3[0]!.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*' })]);
+  });
+
+  it('adds no S3 endpoint (so no bucket-only policy on the VPC\'s S3 traffic) for an image from another registry or ECR region', () => {
+    // public.ecr.aws, Docker Hub, GHCR and ECR in another region do not serve layers from this region's layer bucket.
+    expect(s3Endpoints(t)).toEqual([]);
+    const elsewhere = synthRelayApp({ regions: 'us-east-1', imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/fifo-relay:1.0.0' }).services.get('us-east-1')!;
+    expect(s3Endpoints(elsewhere)).toEqual([]);
+    const dynamo = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map(([id]) => id);
+    expect(dynamo).toHaveLength(1);
+    expect(dependsOn(only(t, 'AWS::ECS::Service').resource)).toEqual(expect.arrayContaining(dynamo));
   });
 
   it('trusts ECS for the execution role without the task-role-only source conditions', () => {
