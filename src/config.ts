@@ -384,6 +384,11 @@ export function maxHoldSeconds(c: Pick<Config, 'appTimeoutMs' | 'visibilityTimeo
  */
 function headerProblem(name: string, value: string): string | undefined {
   if (value === '') return undefined;
+  // ECS passes a key/value secret (the Secrets Manager console's default) as its whole JSON text.
+  // Checked first: pretty-printed JSON has line breaks too, and would read as a trailing newline.
+  if (value.trimStart().startsWith('{')) {
+    return `${name} looks like a JSON object (a key/value secret?): store the header value itself, such as "Bearer …", as the secret's plaintext`;
+  }
   try {
     validateHeaderValue('x-check', value);
   } catch {
@@ -391,10 +396,6 @@ function headerProblem(name: string, value: string): string | undefined {
     return `TARGET_AUTH_HEADER is not a valid HTTP header value: ${why}`;
   }
   if (value !== value.trim()) return `${name} has leading or trailing whitespace, which HTTP drops: remove it`;
-  // ECS passes a key/value secret (the Secrets Manager console's default) as its whole JSON text.
-  if (value.startsWith('{')) {
-    return `${name} looks like a JSON object (a key/value secret?): store the header value itself, such as "Bearer …", as the secret's plaintext`;
-  }
   return undefined;
 }
 

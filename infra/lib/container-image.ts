@@ -5,6 +5,11 @@ import type { Construct } from 'constructs';
 
 const ECR_URI = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+)|@(sha256:[0-9a-f]{64}))$/;
 
+/** The region of a private ECR image URI, undefined for any other registry (public.ecr.aws included). */
+export function ecrRegionOf(uri: string): string | undefined {
+  return ECR_URI.exec(uri)?.[2];
+}
+
 /**
  * An ECR image goes through the repository so the execution role is granted the pull; any
  * other URI is pulled as given. Neither needs Docker or AWS access at synth time.

@@ -1,13 +1,28 @@
 import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import type { Construct, IDependable } from 'constructs';
 
 export interface RelayVpcProps {
   vpcId: string | undefined;
   /** What the worker may do through the DynamoDB gateway endpoint, and on which ARNs. */
   dynamoDbActions: string[];
   dynamoDbResources: string[];
+  /**
+   * Add the S3 gateway endpoint for ECR's layer bucket of this region. Only for an image in this
+   * region's ECR: the endpoint carries all of the VPC's same-region S3 traffic and admits that
+   * bucket only, so layers another registry serves from S3 in the region would be refused.
+   */
+  ecrLayerEndpoint: boolean;
+}
+
+export interface RelayVpc {
+  vpc: ec2.IVpc;
+  /**
+   * The gateway endpoints the stack added (none to an existing VPC). Adding one rewrites the
+   * subnets' route tables, which can briefly cut open connections: tasks start after them.
+   */
+  gatewayEndpoints: IDependable[];
 }
 
 /**
@@ -15,8 +30,8 @@ export interface RelayVpcProps {
  * (that needs credentials once, then cdk.context.json remembers it). An existing VPC keeps its
  * own endpoints and routes: the stack adds nothing to it.
  */
-export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
-  if (props.vpcId) return ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId: props.vpcId });
+export function relayVpc(scope: Construct, props: RelayVpcProps): RelayVpc {
+  if (props.vpcId) return { vpc: ec2.Vpc.fromLookup(scope, 'Vpc', { vpcId: props.vpcId }), gatewayEndpoints: [] };
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
     // One NAT gateway per AZ: a task in an AZ whose NAT is gone can reach neither SQS nor the
@@ -40,6 +55,7 @@ export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
       resources: props.dynamoDbResources,
     }),
   );
+  if (!props.ecrLayerEndpoint) return { vpc, gatewayEndpoints: [endpoint] };
   // ECR serves image layers from S3: through a gateway endpoint (free) rather than the NAT
   // gateways, admitting only ECR's layer bucket of this region, the policy ECS documents for it.
   const s3 = vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
@@ -51,7 +67,7 @@ export function relayVpc(scope: Construct, props: RelayVpcProps): ec2.IVpc {
       resources: [`arn:${Stack.of(scope).partition}:s3:::prod-${Stack.of(scope).region}-starport-layer-bucket/*`],
     }),
   );
-  return vpc;
+  return { vpc, gatewayEndpoints: [endpoint, s3] };
 }
 
 /**

@@ -26,7 +26,9 @@ export class RelayQueue extends Construct {
       enforceSSL: true,
       // Up to 14 days of undelivered messages: a renamed queue, `cdk destroy` or a retired region
       // must never delete them with the stack. Deleting it is a deliberate step (docs/deploy.md).
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Except when its own create rolls back: that queue is new and unused, and a retained one
+      // would block the retry with "already exists".
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 }

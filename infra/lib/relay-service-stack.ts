@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { BacklogScaling } from './backlog-scaling';
+import { ecrRegionOf } from './container-image';
 import { INDEX_NAMES } from './progress-table-stack';
 import { RelayAlarms } from './relay-alarms';
 import { relayVpc, workerSecurityGroup } from './relay-network';
@@ -37,8 +38,10 @@ export class RelayServiceStack extends Stack {
       indexArns: INDEX_NAMES.map((name) => `${tableArn}/index/${name}`),
     });
 
-    const vpc = relayVpc(this, {
+    const imageUri = forRegion(s.imageUri, region);
+    const { vpc, gatewayEndpoints } = relayVpc(this, {
       vpcId: s.vpcId,
+      ecrLayerEndpoint: ecrRegionOf(imageUri) === region,
       dynamoDbActions: WORKER_DYNAMODB_ACTIONS,
       dynamoDbResources: [tableArn, `${tableArn}/index/*`],
     });
@@ -55,7 +58,7 @@ export class RelayServiceStack extends Stack {
       taskRole: this.permissions.taskRole,
       executionRole: this.permissions.executionRole,
       securityGroup: workerSecurityGroup(this, vpc, s.targetPort),
-      imageUri: forRegion(s.imageUri, region),
+      imageUri,
       targetUrl: s.targetUrl,
       authSecret: 'arn' in s.authSecret ? { arn: forRegion(s.authSecret.arn, region) } : { name: forRegion(s.authSecret.name, region) },
       authSecretKmsKeyArn: s.authSecretKmsKeyArn ? forRegion(s.authSecretKmsKeyArn, region) : undefined,
@@ -64,6 +67,8 @@ export class RelayServiceStack extends Stack {
       logRetentionDays: s.logRetentionDays,
       workerEnv: s.workerEnv,
     });
+
+    this.relayService.service.node.addDependency(...gatewayEndpoints);
 
     new BacklogScaling(this, 'Scaling', {
       service: this.relayService.service,
@@ -85,14 +90,9 @@ export class RelayServiceStack extends Stack {
       alarmTopicArn: s.alarmTopicArn ? forRegion(s.alarmTopicArn, region) : undefined,
     });
 
-    if (s.deploymentAlarms) {
-      // A new task definition that cannot deliver (a bad header, a wrong URL) is rolled back by
-      // ECS. TooFewTasks stays out: it fires once on every new stack before Container Insights
-      // reports, and the circuit breaker already covers tasks that fail to start.
-      this.relayService.service.enableDeploymentAlarms([this.alarms.stuckSources.alarmName, this.alarms.noDeliveries.alarmName], {
-        behavior: ecs.AlarmBehavior.ROLLBACK_ON_ALARM,
-      });
-    }
+    // No deployment alarms: every alarm here watches the app and the data, not the release (one
+    // source stuck for hours, or the app being down, would roll back any unrelated deployment,
+    // the fix included). The deployment circuit breaker is the rollback signal for a release.
 
     new CfnOutput(this, 'QueueUrl', { value: queue.queueUrl });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName });

@@ -31,8 +31,6 @@ export interface RelaySettings {
   memoryMiB: number;
   vpcId: string | undefined;
   alarmTopicArn: string | undefined;
-  /** StuckSources and NoDeliveries as ECS deployment alarms (rollback on alarm); off where a partition lacks them. */
-  deploymentAlarms: boolean;
   oldestMessageAlarmSeconds: number;
   stuckSourceAlarmSeconds: number;
   noDeliveryAlarmMinutes: number;
@@ -153,6 +151,12 @@ export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = proces
   const minTasks = int(get, 'minTasks', 1, 1, 1000);
   const maxTasks = int(get, 'maxTasks', 10, 1, 1000);
   if (maxTasks < minTasks) throw new Error('context maxTasks must be at least minTasks');
+  if (bool(get, 'deploymentAlarms')) {
+    throw new Error(
+      'context deploymentAlarms: no alarm of this app is release-sensitive (StuckSources and NoDeliveries watch the app and the data, ' +
+        'so they would roll back unrelated deployments); the deployment circuit breaker is the rollback signal. Leave it unset or false',
+    );
+  }
   const workerEnv = record(get, 'workerEnv');
   checkWorkerEnv(workerEnv);
   checkHttpPort(workerEnv);
@@ -185,8 +189,6 @@ export function readSettings(get: ContextReader, env: NodeJS.ProcessEnv = proces
     memoryMiB,
     vpcId,
     alarmTopicArn: checkRegionalArn('alarmTopicArn', str(get, 'alarmTopicArn'), regions),
-    // ECS in the China regions refuses alarm-based rollback ("not supported").
-    deploymentAlarms: get('deploymentAlarms') === undefined || get('deploymentAlarms') === '' ? !regions.some((r) => r.startsWith('cn-')) : bool(get, 'deploymentAlarms'),
     oldestMessageAlarmSeconds: int(get, 'oldestMessageAlarmSeconds', 900, 60, 1209600),
     stuckSourceAlarmSeconds: int(get, 'stuckSourceAlarmSeconds', 900, 60, 1209600),
     noDeliveryAlarmMinutes: int(get, 'noDeliveryAlarmMinutes', 15, 5, 1440),

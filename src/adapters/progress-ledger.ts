@@ -11,12 +11,12 @@ import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
 import type { CallCutoff } from './call-cutoff';
 import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, insertStatement, statementError, type AdvanceRequest } from './ledger-statements';
+import { STUCK_ATTRIBUTE, STUCK_INDEX, STUCK_SINCE_ATTRIBUTE } from './table-indexes';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
 export type { AdvanceRequest } from './ledger-statements';
 
-/** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
-export const STUCK_INDEX = 'stuck-by-since';
+export { STUCK_INDEX };
 const STUCK_FLAG = '1';
 
 export interface FailureRecord {
@@ -188,7 +188,7 @@ export class DynamoLedger implements LedgerPort {
       ':seq': { S: f.seq },
       ':next': { N: String(f.nextAttemptAtMs) },
     };
-    const set = ['stuck = :flag', 'stuckSince = if_not_exists(stuckSince, :at)', 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
+    const set = [`${STUCK_ATTRIBUTE} = :flag`, `${STUCK_SINCE_ATTRIBUTE} = if_not_exists(${STUCK_SINCE_ATTRIBUTE}, :at)`, 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
     // A head that fails is, by that, not (or no longer) journaled.
     const remove: string[] = ['headJournaledAt'];
     if (this.heldBy !== undefined) {
@@ -246,7 +246,7 @@ export class DynamoLedger implements LedgerPort {
         new QueryCommand({
           TableName: this.table,
           IndexName: STUCK_INDEX,
-          KeyConditionExpression: 'stuck = :flag',
+          KeyConditionExpression: `${STUCK_ATTRIBUTE} = :flag`,
           ExpressionAttributeValues: { ':flag': { S: STUCK_FLAG } },
           ScanIndexForward: true,
           Limit: Math.min(limit - out.length, 1000),
@@ -256,7 +256,7 @@ export class DynamoLedger implements LedgerPort {
       for (const item of page.Items ?? []) {
         out.push({
           sourceId: item[PK]?.S ?? '',
-          stuckSince: Number(item.stuckSince?.N ?? 0),
+          stuckSince: Number(item[STUCK_SINCE_ATTRIBUTE]?.N ?? 0),
           attempt: Number(item.attempt?.N ?? 0),
           lastError: item.lastError?.S ?? '',
           headMessageId: item.headMessageId?.S ?? '',

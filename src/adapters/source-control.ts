@@ -13,10 +13,10 @@ import {
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
 import type { SourceControl, SourceState } from '../core/source-state';
+import { LIST_STATE_ATTRIBUTE, STATE_INDEX, STATE_SINCE_ATTRIBUTE } from './table-indexes';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
-/** Sparse index of sources that are parked, replaying or closing, oldest state change first. */
-export const STATE_INDEX = 'state-by-since';
+export { STATE_INDEX };
 
 export type ControlWrite = { ok: true } | { ok: false; control: SourceControl };
 
@@ -80,7 +80,8 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
     position: Object.keys(pos).length > 0 ? pos : undefined,
     exists: true,
   };
-  if (item.stateSince?.N !== undefined) c.stateSince = Number(item.stateSince.N);
+  const since = item[STATE_SINCE_ATTRIBUTE]?.N;
+  if (since !== undefined) c.stateSince = Number(since);
   if (item.stateReason?.S !== undefined) c.stateReason = item.stateReason.S;
   if (item.stateActor?.S !== undefined) c.stateActor = item.stateActor.S;
   return c;
@@ -190,7 +191,7 @@ export class DynamoSourceControl implements ControlPort {
   toClosing(sourceId: string, r: { owner: string; nowMs: number; expectVersion: number; expectJournalVersion: number }): Promise<ControlWrite> {
     return this.update(
       sourceId,
-      'SET #st = :closing, listState = :closing, stateSince = :now',
+      `SET #st = :closing, ${LIST_STATE_ATTRIBUTE} = :closing, ${STATE_SINCE_ATTRIBUTE} = :now`,
       `#st = :replaying AND ${versionIs(r.expectVersion)} AND replayOwner = :me AND ${r.expectJournalVersion === 0 ? '(attribute_not_exists(journalVersion) OR journalVersion = :jv)' : 'journalVersion = :jv'}`,
       { ':me': { S: r.owner }, ':now': { N: String(r.nowMs) }, ':cv': { N: String(r.expectVersion) }, ':jv': { N: String(r.expectJournalVersion) } },
     );
@@ -199,7 +200,7 @@ export class DynamoSourceControl implements ControlPort {
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite> {
     return this.update(
       sourceId,
-      `REMOVE #st, listState, stateSince, stateReason, stateActor, replayOwner, replayLeaseUntil, ${REPLAY_FAILURE_ATTRIBUTES}`,
+      `REMOVE #st, ${LIST_STATE_ATTRIBUTE}, ${STATE_SINCE_ATTRIBUTE}, stateReason, stateActor, replayOwner, replayLeaseUntil, ${REPLAY_FAILURE_ATTRIBUTES}`,
       `#st = :closing AND ${versionIs(r.expectVersion)} AND replayOwner = :me`,
       { ':me': { S: r.owner }, ':cv': { N: String(r.expectVersion) } },
     );
@@ -240,7 +241,7 @@ export class DynamoSourceControl implements ControlPort {
         new QueryCommand({
           TableName: this.table,
           IndexName: STATE_INDEX,
-          KeyConditionExpression: 'listState = :s',
+          KeyConditionExpression: `${LIST_STATE_ATTRIBUTE} = :s`,
           ExpressionAttributeValues: { ':s': { S: state } },
           ProjectionExpression: '#pk',
           ExpressionAttributeNames: { '#pk': PK },
@@ -256,7 +257,7 @@ export class DynamoSourceControl implements ControlPort {
 
   private enter(state: 'parked' | 'replaying', extraSet = ''): string {
     return (
-      `SET #st = :${state}, listState = :${state}, stateSince = :now, stateReason = :reason, stateActor = :actor, ` +
+      `SET #st = :${state}, ${LIST_STATE_ATTRIBUTE} = :${state}, ${STATE_SINCE_ATTRIBUTE} = :now, stateReason = :reason, stateActor = :actor, ` +
       `controlVersion = if_not_exists(controlVersion, :zero) + :one${extraSet} REMOVE replayOwner, replayLeaseUntil, ${REPLAY_FAILURE_ATTRIBUTES}`
     );
   }

@@ -1,6 +1,4 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { STUCK_INDEX } from './progress-ledger';
-import { STATE_INDEX } from './source-control';
 import { PK, SK } from './table-keys';
 
 /**
@@ -28,12 +26,23 @@ export const TABLE_KEY: { partitionKey: KeyAttribute; sortKey: KeyAttribute } = 
   sortKey: { name: SK, type: 'S' },
 };
 
+// Defined here rather than in the adapters that write them, which import them from here: one
+// spelling for the table definition, the writes and the queries, and no import cycle.
+/** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
+export const STUCK_INDEX = 'stuck-by-since';
+/** Sparse index of sources that are parked, replaying or closing, oldest state change first. */
+export const STATE_INDEX = 'state-by-since';
+export const STUCK_ATTRIBUTE = 'stuck';
+export const STUCK_SINCE_ATTRIBUTE = 'stuckSince';
+export const LIST_STATE_ATTRIBUTE = 'listState';
+export const STATE_SINCE_ATTRIBUTE = 'stateSince';
+
 /** Both are sparse: an item appears only while it carries the index's partition key attribute. */
 export const TABLE_INDEXES: readonly TableIndex[] = [
   // Failing heads, oldest failure first (src/adapters/progress-ledger.ts writes stuck/stuckSince).
-  { name: STUCK_INDEX, partitionKey: { name: 'stuck', type: 'S' }, sortKey: { name: 'stuckSince', type: 'N' }, projection: 'ALL' },
+  { name: STUCK_INDEX, partitionKey: { name: STUCK_ATTRIBUTE, type: 'S' }, sortKey: { name: STUCK_SINCE_ATTRIBUTE, type: 'N' }, projection: 'ALL' },
   // Parked, replaying and closing sources, oldest state change first (src/adapters/source-control.ts).
-  { name: STATE_INDEX, partitionKey: { name: 'listState', type: 'S' }, sortKey: { name: 'stateSince', type: 'N' }, projection: 'ALL' },
+  { name: STATE_INDEX, partitionKey: { name: LIST_STATE_ATTRIBUTE, type: 'S' }, sortKey: { name: STATE_SINCE_ATTRIBUTE, type: 'N' }, projection: 'ALL' },
 ];
 
 /** The CreateTable request for the table and every index, without the table's name. */

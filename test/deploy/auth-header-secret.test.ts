@@ -26,6 +26,19 @@ describe('TARGET_AUTH_HEADER from a key/value secret', () => {
     expect(found[0]).not.toContain('s3cr3t');
   });
 
+  it('is named a JSON object even when pretty-printed or padded, not a line break or whitespace fault', () => {
+    for (const secret of ['{\n  "Authorization": "Bearer s3cr3t"\n}\n', '{"Authorization":"Bearer s3cr3t"} ', '\n{"Authorization":"Bearer s3cr3t"}']) {
+      const found = problems(secret);
+      expect(found).toHaveLength(1);
+      expect(found[0]).toMatch(/^TARGET_AUTH_HEADER looks like a JSON object \(a key\/value secret\?\)/);
+      expect(found[0]).not.toContain('s3cr3t');
+    }
+  });
+
+  it('still names a trailing newline after a plain header value', () => {
+    expect(problems('Bearer s3cr3t\n')).toEqual([expect.stringMatching(/line break \(a secret file's trailing newline\?\)/)]);
+  });
+
   it('accepts a header value, including one that carries braces after the scheme', () => {
     expect(problems('Bearer abc.def')).toEqual([]);
     expect(problems('Custom {"k":"v"}')).toEqual([]);

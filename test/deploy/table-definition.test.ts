@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as tableIndexes from '../../src/adapters/table-indexes';
 import { createTableRequest, TABLE_INDEXES } from '../../src/adapters/table-indexes';
 import { ensureTable } from '../../src/cli/setup';
 import { LOCALSTACK_TABLE_JSON, localstackTableJson } from '../../infra/bin/write-localstack-table';
@@ -74,5 +75,30 @@ describe('one definition of the progress table', () => {
 
   it('is what the committed deploy/localstack/progress-table.json holds (regenerate: npx tsx infra/bin/write-localstack-table.ts)', () => {
     expect(readFileSync(LOCALSTACK_TABLE_JSON, 'utf8')).toBe(localstackTableJson());
+  });
+});
+
+describe('the index attribute names, spelled once', () => {
+  // The adapters that write and query the indexes must take the names from table-indexes.ts: a
+  // name typed out again there would keep working until someone renames it in one place only.
+  const literals = ['stuck', 'stuckSince', 'listState', 'stateSince'];
+  const adapters = ['src/adapters/progress-ledger.ts', 'src/adapters/source-control.ts'];
+
+  it('are exported by table-indexes.ts and are the indexes\' keys', () => {
+    const indexes = tableIndexes as unknown as Record<string, unknown>;
+    const keyNames = TABLE_INDEXES.flatMap((i) => [i.partitionKey.name, i.sortKey.name]).sort();
+    expect(keyNames).toEqual([...literals].sort());
+    const exported = ['STUCK_ATTRIBUTE', 'STUCK_SINCE_ATTRIBUTE', 'LIST_STATE_ATTRIBUTE', 'STATE_SINCE_ATTRIBUTE'].map((n) => indexes[n]);
+    expect(exported).toEqual(['stuck', 'stuckSince', 'listState', 'stateSince']);
+  });
+
+  it.each(adapters)('are not typed out again in %s, in expressions or item reads', (path) => {
+    const code = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => !/^\s*(\/\/|\*|\/\*\*)/.test(line))
+      .join('\n');
+    // Inside a string or template (an expression such as 'stuck = :flag'), or read off an item (item.stuckSince).
+    const found = literals.filter((name) => new RegExp(`(['\`][^'\`\\n]*\\b${name}\\b[^'\`\\n]*['\`])|(item\\.${name}\\b)`).test(code));
+    expect(found).toEqual([]);
   });
 });

@@ -21,9 +21,8 @@ describe('what a first deploy would trip over (default settings, one region)', (
     t = synthRelayApp({ regions: 'us-east-1', minTasks: 2, maxTasks: 4 }).services.get('us-east-1')!;
   });
 
-  it('sets only real deployment alarms (no empty default, removeDefaultDeploymentAlarm), and none where alarm-based rollback is missing', () => {
-    const service = only(t, 'AWS::ECS::Service');
-    expect((service.DeploymentConfiguration as Json).Alarms).toMatchObject({ Enable: true, Rollback: true, AlarmNames: [expect.anything(), expect.anything()] });
+  it('sets no deployment alarm at all, not even CDK\'s empty default, which ECS refuses where alarm-based rollback is missing', () => {
+    expect((only(t, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toBeUndefined();
     // ECS in the China regions answers "Alarm based rollback is not supported".
     const china = synthRelayApp({ regions: 'cn-north-1' }).services.get('cn-north-1')!;
     expect((only(china, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toBeUndefined();
@@ -131,7 +130,7 @@ describe('the feature flags in cdk.json', () => {
     expect(CDK_JSON_CONTEXT).toMatchObject(recommended);
     const flagless = Object.fromEntries(Object.keys(recommended).map((k) => [k, undefined]));
     // Without deployment alarms of its own, the service would get CDK's empty default, which ECS refuses where alarm-based rollback is missing.
-    const t = synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false', ...flagless }).services.get('us-east-1')!;
+    const t = synthRelayApp({ regions: 'us-east-1', ...flagless }).services.get('us-east-1')!;
     expect((only(t, 'AWS::ECS::Service').DeploymentConfiguration as Json).Alarms).toMatchObject({ AlarmNames: [], Enable: false });
     expect(Object.keys(resourcesOf(t, 'Custom::VpcRestrictDefaultSG'))).toHaveLength(0);
   });

@@ -13,6 +13,9 @@ function only(template: Template, type: string): { id: string; resource: Json } 
   return { id: all[0]![0], resource: all[0]![1] as unknown as Json };
 }
 
+/** A private ECR image in the service's region: its layers come from that region's S3 layer bucket. */
+const ECR_IMAGE = '123456789012.dkr.ecr.{region}.amazonaws.com/fifo-relay:1.0.0';
+
 const dependsOn = (resource: Json) => (resource.DependsOn as string[] | undefined) ?? [];
 
 describe('the worker\'s own configuration check runs at synth, on the environment the task definition carries', () => {
@@ -42,6 +45,15 @@ describe('the service waits for its network and its execution role\'s policy', (
       .map(([id]) => id);
     expect(executionPolicies).toHaveLength(1);
     expect(dependsOn(service)).toEqual(expect.arrayContaining([...natRoutes, ...executionPolicies]));
+  });
+
+  it('depends on the S3 and DynamoDB gateway endpoints, so adding them does not cut the first tasks\' connections', () => {
+    const t = synthRelayApp({ regions: 'us-east-1', imageUri: ECR_IMAGE }).services.get('us-east-1')!;
+    const endpoints = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint'))
+      .filter(([, e]) => e.Properties?.VpcEndpointType === 'Gateway')
+      .map(([id, e]) => ({ id, service: JSON.stringify(e.Properties!.ServiceName) }));
+    expect(endpoints.map((e) => /\.s3"|\.dynamodb"/.exec(e.service)?.[0]).sort()).toEqual(['.dynamodb"', '.s3"']);
+    expect(dependsOn(only(t, 'AWS::ECS::Service').resource)).toEqual(expect.arrayContaining(endpoints.map((e) => e.id)));
   });
 });
 
@@ -74,7 +86,15 @@ describe('regional ARNs', () => {
 describe('the queue outlives its stack', () => {
   it('is retained on delete and on replacement, so undelivered messages are never deleted with it', () => {
     const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
-    t.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    t.hasResource('AWS::SQS::Queue', { UpdateReplacePolicy: 'Retain' });
+  });
+
+  it('is deleted when its own create rolls back (RetainExceptOnCreate), so the named queue does not block the retry', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
+    expect(only(t, 'AWS::SQS::Queue').resource.DeletionPolicy).toBe('RetainExceptOnCreate');
+    // The table keeps plain Retain: it lives in its own stack and holds the progress of every region.
+    const table = synthRelayApp({ regions: 'us-east-1' }).table;
+    table.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
   });
 });
 
@@ -94,24 +114,41 @@ describe('alarms that can be heard', () => {
     Annotations.fromStack(heard.stacks.services[0]!).hasNoWarning('*', Match.stringLikeRegexp('alarmTopicArn not set'));
   });
 
-  it('says in TooFewTasks itself that it fires once on a new stack, and keeps it out of the deployment alarms', () => {
+  it('says in TooFewTasks itself that it fires once on a new stack', () => {
     const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
-    const alarms = resourcesOf(t, 'AWS::CloudWatch::Alarm');
-    const tooFew = Object.entries(alarms).find(([, a]) => a.Properties?.MetricName === 'RunningTaskCount')!;
-    expect(JSON.stringify(tooFew[1].Properties!.AlarmDescription)).toMatch(/new stack it fires once.*not a deployment alarm/i);
-    const deployment = (only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json;
-    const names = JSON.stringify((deployment.Alarms as Json).AlarmNames);
-    expect(deployment.Alarms).toMatchObject({ Enable: true, Rollback: true });
-    const refersTo = (id: string) => names.includes(`"${id}"`);
-    const byDescription = (re: RegExp) => Object.entries(alarms).filter(([, a]) => re.test(JSON.stringify(a.Properties?.AlarmDescription))).map(([id]) => id);
-    expect(byDescription(/has failed delivery/).every(refersTo)).toBe(true);
-    expect(byDescription(/no task delivered anything/).every(refersTo)).toBe(true);
-    expect(refersTo(tooFew[0])).toBe(false);
+    const tooFew = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm')).find((a) => a.Properties?.MetricName === 'RunningTaskCount')!;
+    expect(JSON.stringify(tooFew.Properties!.AlarmDescription)).toMatch(/new stack it fires once.*not a deployment alarm/i);
+  });
+});
+
+describe('deployment alarms watch the release, not the app or the data', () => {
+  // Every alarm the ECS service would roll a deployment back on, as the template's logical ids.
+  const deploymentAlarmIds = (t: Template): string[] => {
+    const alarms = ((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).Alarms as Json | undefined;
+    const names = JSON.stringify(alarms?.Enable ? alarms.AlarmNames : []);
+    return Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter((id) => names.includes(`"${id}"`));
+  };
+  const metricsOf = (t: Template, id: string): string => {
+    const p = resourcesOf(t, 'AWS::CloudWatch::Alarm')[id]!.Properties!;
+    return JSON.stringify(p.MetricName ?? p.Metrics);
+  };
+
+  it('rolls back no deployment because one old stuck source (or an app outage) is in ALARM: no worker metric is a deployment alarm', () => {
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const t = synthRelayApp({ regions: region }).services.get(region)!;
+      // A single head stuck for hours carries its age across tasks in OldestRetryingHeadAgeSeconds;
+      // an app outage zeroes Deliveries. Neither says anything about the release being deployed.
+      const watched = deploymentAlarmIds(t).map((id) => metricsOf(t, id));
+      expect(watched.filter((m) => /OldestRetryingHeadAgeSeconds|Deliveries|SourcesRetrying|ApproximateAgeOfOldestMessage/.test(m))).toEqual([]);
+      expect(((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).DeploymentCircuitBreaker).toEqual({ Enable: true, Rollback: true });
+    }
   });
 
-  it('leaves deployment alarms out where the partition has none (deploymentAlarms=false)', () => {
-    const t = synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false' }).services.get('us-east-1')!;
+  it('has no deployment alarms by default, and refuses deploymentAlarms=true with the reason', () => {
+    const t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
     expect(((only(t, 'AWS::ECS::Service').resource.Properties as Json).DeploymentConfiguration as Json).Alarms).toBeUndefined();
+    expect(() => synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'true' })).toThrow(/^context deploymentAlarms: .*circuit breaker/);
+    expect(() => synthRelayApp({ regions: 'us-east-1', deploymentAlarms: 'false' })).not.toThrow();
   });
 });
 
@@ -121,13 +158,28 @@ describe('smaller deploy details', () => {
     t = synthRelayApp({ regions: 'us-east-1' }).services.get('us-east-1')!;
   });
 
-  it('has an S3 gateway endpoint that admits only ECR\'s image layer bucket', () => {
-    const endpoints = Object.values(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map((e) => e.Properties!);
-    const s3 = endpoints.filter((e) => JSON.stringify(e.ServiceName).includes('.s3'));
+  const s3Endpoints = (template: Template) =>
+    Object.values(resourcesOf(template, 'AWS::EC2::VPCEndpoint'))
+      .map((e) => e.Properties!)
+      .filter((e) => JSON.stringify(e.ServiceName).includes('.s3'));
+
+  it('has an S3 gateway endpoint that admits only ECR\'s image layer bucket when the image is in ECR in the same region', () => {
+    const ecr = synthRelayApp({ regions: 'us-east-1', imageUri: ECR_IMAGE }).services.get('us-east-1')!;
+    const s3 = s3Endpoints(ecr);
     expect(s3).toHaveLength(1);
     expect(s3[0]).toMatchObject({ VpcEndpointType: 'Gateway' });
     const statements = (s3[0]!.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*' })]);
+  });
+
+  it('adds no S3 endpoint (so no bucket-only policy on the VPC\'s S3 traffic) for an image from another registry or ECR region', () => {
+    // public.ecr.aws, Docker Hub, GHCR and ECR in another region do not serve layers from this region's layer bucket.
+    expect(s3Endpoints(t)).toEqual([]);
+    const elsewhere = synthRelayApp({ regions: 'us-east-1', imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/fifo-relay:1.0.0' }).services.get('us-east-1')!;
+    expect(s3Endpoints(elsewhere)).toEqual([]);
+    const dynamo = Object.entries(resourcesOf(t, 'AWS::EC2::VPCEndpoint')).map(([id]) => id);
+    expect(dynamo).toHaveLength(1);
+    expect(dependsOn(only(t, 'AWS::ECS::Service').resource)).toEqual(expect.arrayContaining(dynamo));
   });
 
   it('trusts ECS for the execution role without the task-role-only source conditions', () => {
