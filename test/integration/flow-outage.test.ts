@@ -57,7 +57,7 @@ describe('app down for 20 s with 50 sources (fauxqs + DynamoDB Local)', () => {
     );
 
     expect(callsDuringOutage).toBeLessThanOrEqual(SOURCES + 10);
-    expect(degraded).toEqual({ status: 200, body: { status: 'degraded', breaker: expect.stringMatching(/open|probing/) } });
+    expect(degraded).toEqual({ status: 200, body: expect.objectContaining({ status: 'degraded', breaker: expect.stringMatching(/open|probing/) }) });
     expect(status.flow.timeInStateMs.open).toBeGreaterThan(0);
     // Nothing lost or reordered: each source's successes are 1..3 in order, once each.
     for (let s = 0; s < SOURCES; s++) {
