@@ -1,0 +1,179 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoAuditLog } from '../../src/adapters/audit-log';
+import type { AppPort, DeliveryOutcome } from '../../src/adapters/http-app';
+import { DynamoJournal, entryFromMessage, sha256 } from '../../src/adapters/journal';
+import { DynamoLedger } from '../../src/adapters/progress-ledger';
+import { DynamoSourceControl } from '../../src/adapters/source-control';
+import { journalSk, sqsSeqText } from '../../src/adapters/table-keys';
+import type { RelayMessage, Sequence } from '../../src/core/message';
+import { Replayer } from '../../src/worker/replayer';
+import { freshQueueAndTable, type Fixture } from '../support/fixtures';
+
+const Q1 = 'arn:aws:sqs:us-east-1:000000000000:order.fifo@1700000000';
+const S0 = 18_000_000_000_000_000_000n;
+const producer = (n: bigint, sqs: bigint, queueId = Q1): Sequence => ({ kind: 'producer', value: n, text: String(n), key: String(n), sqs, queueId });
+const seqless = (sqs: bigint, queueId = Q1): Sequence => ({ kind: 'sqs', value: sqs, text: String(sqs), key: `q${queueId.split('@')[1]}.${sqs}`, sqs, queueId });
+const message = (sourceId: string, seq: Sequence, body = `body-${seq.text}`): RelayMessage => ({
+  messageId: `m-${seq.text}`, receiptHandle: 'h', sourceId, seq, body, contentType: 'application/json', receiveCount: 1, firstReceivedAt: 1, sentAt: 1, trace: {},
+});
+
+class RecordingApp implements AppPort {
+  readonly calls: string[] = [];
+  constructor(private readonly cap = 40, private readonly hook?: (seq: string, n: number) => Promise<void>) {}
+  async deliver(m: RelayMessage): Promise<DeliveryOutcome> {
+    if (this.calls.length >= this.cap) return { kind: 'http-error', status: 503, durationMs: 1, detail: 'cap reached' } as DeliveryOutcome;
+    this.calls.push(m.seq.text);
+    if (this.hook) await this.hook(m.seq.text, this.calls.length);
+    return { kind: 'success', status: 200, durationMs: 1 };
+  }
+}
+
+describe('review of the journal branch (DynamoDB Local)', () => {
+  let fx: Fixture;
+  let journal: DynamoJournal;
+  let control: DynamoSourceControl;
+  let ledger: DynamoLedger;
+  let audit: DynamoAuditLog;
+  beforeAll(async () => {
+    fx = await freshQueueAndTable('review-journal');
+    journal = new DynamoJournal(fx.dynamo, fx.table);
+    control = new DynamoSourceControl(fx.dynamo, fx.table);
+    ledger = new DynamoLedger(fx.dynamo, fx.table);
+    audit = new DynamoAuditLog(fx.dynamo, fx.table);
+  });
+  afterAll(() => fx.close());
+
+  const act = () => ({ actor: 'op', reason: 'test', nowMs: Date.now() });
+  async function parkAt(sourceId: string, first: Sequence): Promise<void> {
+    await ledger.advance(sourceId, first, 'm-first', Date.now());
+    const c = await control.read(sourceId);
+    expect((await control.park(sourceId, { ...act(), expectVersion: c.controlVersion })).ok).toBe(true);
+  }
+  const put = (sourceId: string, s: Sequence) => journal.put(entryFromMessage(message(sourceId, s), Date.now()));
+  /** What a worker does for a message of a replaying source (rule 4): put, then bump. */
+  async function workerJournals(sourceId: string, s: Sequence): Promise<void> {
+    await put(sourceId, s);
+    expect((await control.bumpJournal(sourceId)).ok).toBe(true);
+  }
+  function replayer(sourceId: string, app: AppPort) {
+    return new Replayer({ control, journal, ledger, audit, app, listReplaying: async () => [sourceId] }, { owner: 'r1', leaseMs: 30_000, pollMs: 50, batch: 25, maxBackoffMs: 100 });
+  }
+  async function unpark(sourceId: string) {
+    const c = await control.read(sourceId);
+    expect((await control.unpark(sourceId, { ...act(), expectVersion: c.controlVersion })).ok).toBe(true);
+  }
+
+  it('D1: entries journaled during a round (rule 4) are delivered out of receive order when one key range is exhausted', async () => {
+    const src = 'xrange';
+    await parkAt(src, seqless(S0));
+    // A parked source: one producer-seq entry, then 30 seq-less ones (more than one page of 25).
+    await put(src, producer(1n, S0 + 1n));
+    const backlog: Sequence[] = [];
+    for (let i = 0n; i < 30n; i++) backlog.push(seqless(S0 + 10n + i));
+    for (const s of backlog) await put(src, s);
+    await unpark(src);
+    // While the replay runs, SQS hands a worker E (seq 2) and then F (seq-less): E was received first.
+    const E = producer(2n, S0 + 100n);
+    const F = seqless(S0 + 101n);
+    const app = new RecordingApp(100, async (_seq, n) => {
+      if (n === 3) {
+        await workerJournals(src, E);
+        await workerJournals(src, F);
+      }
+    });
+    expect(await replayer(src, app).replay(src)).toBe('done');
+    const iE = app.calls.indexOf('2');
+    const iF = app.calls.indexOf(String(S0 + 101n));
+    console.log('D1 delivery order tail', app.calls.slice(-4));
+    expect(iE).toBeGreaterThanOrEqual(0);
+    expect(iF).toBeGreaterThanOrEqual(0);
+    // Receive order: E before F.
+    expect(iE).toBeLessThan(iF);
+  });
+
+  it('D2 (upgrade): a chunked entry written by the previous version makes every replay attempt fail', async () => {
+    const src = 'old-chunks';
+    await parkAt(src, producer(0n, S0));
+    // The previous version's layout: header at j#<seq>, chunks at j#<seq>#c000, …
+    const body = 'x'.repeat(400_000);
+    const parts = [body.slice(0, 100_000), body.slice(100_000, 200_000), body.slice(200_000, 300_000), body.slice(300_000)];
+    const sk = journalSk(1n);
+    for (const [i, data] of parts.entries()) {
+      await fx.dynamo.send(new PutItemCommand({ TableName: fx.table, Item: { pk: { S: src }, sk: { S: `${sk}#c${String(i).padStart(3, '0')}` }, data: { S: data }, bodySha256: { S: sha256(body) } } }));
+    }
+    await fx.dynamo.send(
+      new PutItemCommand({
+        TableName: fx.table,
+        Item: {
+          pk: { S: src }, sk: { S: sk }, seq: { S: '1' }, seqKind: { S: 'producer' }, key: { S: '1' }, sqsSeq: { S: sqsSeqText(S0 + 1n) }, queueId: { S: Q1 },
+          messageId: { S: 'm-1' }, contentType: { S: 'application/json' }, bodySha256: { S: sha256(body) }, sentAt: { N: '1' }, firstSeenAt: { N: '1' }, journaledAt: { N: '1' }, chunks: { N: '4' },
+        },
+      }),
+    );
+    await unpark(src);
+    const app = new RecordingApp();
+    let err: unknown;
+    try {
+      await replayer(src, app).replay(src);
+    } catch (e) {
+      err = e;
+    }
+    console.log('D2 replay error', String(err));
+    expect(err).toBeUndefined();
+    expect(app.calls).toEqual(['1']);
+  });
+
+  it('D3 (upgrade): a seq-less entry written by the previous version (at j#<SequenceNumber>) is never deleted and is delivered again every round', async () => {
+    const src = 'old-seqless';
+    await parkAt(src, seqless(S0));
+    // Previous layout: a seq-less entry keyed by its SequenceNumber in the j#<40 digits> range, no rk.
+    await fx.dynamo.send(
+      new PutItemCommand({
+        TableName: fx.table,
+        Item: {
+          pk: { S: src }, sk: { S: journalSk(S0 + 5n) }, seq: { S: String(S0 + 5n) }, seqKind: { S: 'sqs' }, key: { S: `q1700000000.${S0 + 5n}` }, sqsSeq: { S: sqsSeqText(S0 + 5n) }, queueId: { S: Q1 },
+          messageId: { S: 'm-old' }, contentType: { S: 'application/json' }, body: { S: 'old' }, bodySha256: { S: sha256('old') }, sentAt: { N: '1' }, firstSeenAt: { N: '1' }, journaledAt: { N: '1' },
+        },
+      }),
+    );
+    // Then the producer began to send seq (new-format entry, received later).
+    await put(src, producer(1n, S0 + 10n));
+    await unpark(src);
+    const app = new RecordingApp(12);
+    const out = await replayer(src, app).replay(src);
+    console.log('D3 outcome', out, 'calls', app.calls, 'journal count', await journal.count(src));
+    expect(app.calls).toEqual([String(S0 + 5n), '1']);
+    expect(out).toBe('done');
+  });
+  it('D4: an entry with no SQS origin (journal-first producer) written after seq-less entries were received is delivered before them', async () => {
+    const src = 'journal-first';
+    await parkAt(src, seqless(S0));
+    await put(src, seqless(S0 + 5n));
+    await put(src, seqless(S0 + 6n));
+    // Later, the producer switches to journal-first: seq 1 claimed in the journal, not yet numbered by SQS.
+    await journal.put(entryFromMessage(message(src, { kind: 'producer', value: 1n, text: '1', key: '1', sqs: 0n, queueId: '' }), Date.now()));
+    await unpark(src);
+    const app = new RecordingApp();
+    expect(await replayer(src, app).replay(src)).toBe('done');
+    console.log('D4 calls', app.calls);
+    expect(app.calls).toEqual([String(S0 + 5n), String(S0 + 6n), '1']);
+  });
+  it('D5: an entry left in the journal of an active source (watchdog put, then the head succeeded from SQS) is delivered again, first, after the queue was re-created', async () => {
+    const src = 'orphan';
+    const Q2 = 'arn:aws:sqs:us-east-1:000000000000:order.fifo@1700000900';
+    // Active source on Q1: the watchdog journaled head 5 (ParkingPath.watch puts before it parks) ...
+    await put(src, seqless(5n, Q1));
+    // ... and then the head succeeded from SQS, so the park never happened.
+    await ledger.advance(src, seqless(5n, Q1), 'm-5', Date.now());
+    // The queue is deleted and created again; deliveries go on from Q2.
+    await ledger.advance(src, seqless(2n, Q2), 'm-2', Date.now());
+    const c = await control.read(src);
+    expect((await control.park(src, { ...act(), expectVersion: c.controlVersion })).ok).toBe(true);
+    await put(src, seqless(3n, Q2));
+    await unpark(src);
+    const app = new RecordingApp();
+    expect(await replayer(src, app).replay(src)).toBe('done');
+    console.log('D5 calls', app.calls);
+    expect(app.calls).toEqual(['3']);
+  });
+});
