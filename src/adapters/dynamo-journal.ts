@@ -17,6 +17,7 @@ import {
   chunkKeyOf,
   entrySk,
   headerItem,
+  headerSkOf,
   JournalConflictError,
   sha256,
   splitBody,
@@ -105,8 +106,18 @@ class RangeStream {
 class MergedReader implements JournalReader {
   private readonly streams: RangeStream[];
   private readonly clock: ReadClock = { tick: 0, lastItemsAt: -1 };
+  passedBy: { count: number; firstSk: string } | undefined;
 
-  constructor(client: DynamoDBClient, table: string, sourceId: string, pageSize: number, accept: (item: Item) => JournalEntry | undefined) {
+  constructor(client: DynamoDBClient, table: string, sourceId: string, pageSize: number) {
+    // An item of an earlier layout is passed by, never a reason for the reader to fail (docs/table-layout.md).
+    const accept = (item: Item): JournalEntry | undefined => {
+      const e = entryOfItem(item);
+      if (e === undefined) {
+        this.passedBy ??= { count: 0, firstSk: item[SK]?.S ?? '' };
+        this.passedBy.count++;
+      }
+      return e;
+    };
     this.streams = [PRODUCER_RANGE, SEQLESS_RANGE].map((r) => new RangeStream(client, table, sourceId, r, pageSize, this.clock, accept));
   }
 
@@ -160,7 +171,7 @@ export class DynamoJournal implements JournalPort {
   }
 
   reader(sourceId: string, pageSize: number): JournalReader {
-    return new MergedReader(this.client, this.table, sourceId, pageSize, entryOfItem);
+    return new MergedReader(this.client, this.table, sourceId, pageSize);
   }
 
   async load(e: JournalEntry): Promise<JournalEntry> {
@@ -202,7 +213,7 @@ export class DynamoJournal implements JournalPort {
   async removeMany(entries: readonly JournalEntry[]): Promise<void> {
     // Headers first: an entry without its header does not exist, so a half-done removal leaves only dead chunks.
     const key = (e: JournalEntry, sk: string): WriteRequest => ({ DeleteRequest: { Key: { [PK]: { S: e.sourceId }, [SK]: { S: sk } } } });
-    await this.batchWrite(entries.map((e) => key(e, entrySk(e.seq))));
+    await this.batchWrite(entries.map((e) => key(e, headerSkOf(e))));
     await this.batchWrite(entries.flatMap((e) => Array.from({ length: e.chunks ?? 0 }, (_, i) => key(e, chunkKeyOf(e, i)))));
   }
 
@@ -210,7 +221,7 @@ export class DynamoJournal implements JournalPort {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { [PK]: { S: e.sourceId }, [SK]: { S: entrySk(e.seq) } },
+        Key: { [PK]: { S: e.sourceId }, [SK]: { S: headerSkOf(e) } },
         UpdateExpression: step === 'pending' ? 'SET skipPendingAt = :at, skippedBy = :by' : 'SET skippedAt = :at, skippedBy = :by',
         ConditionExpression: 'attribute_exists(#sk)',
         ExpressionAttributeNames: { '#sk': SK },
@@ -223,7 +234,7 @@ export class DynamoJournal implements JournalPort {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { [PK]: { S: e.sourceId }, [SK]: { S: entrySk(e.seq) } },
+        Key: { [PK]: { S: e.sourceId }, [SK]: { S: headerSkOf(e) } },
         UpdateExpression: 'REMOVE skipPendingAt, skippedBy',
         ConditionExpression: 'attribute_exists(#sk)',
         ExpressionAttributeNames: { '#sk': SK },
