@@ -206,6 +206,14 @@ export class DynamoJournal implements JournalPort {
     return out;
   }
 
+  async hasUncoveredSeqless(sourceId: string, position: LedgerPosition | undefined): Promise<boolean> {
+    const range = new RangeStream(this.client, this.table, sourceId, SEQLESS_RANGE, 100, { tick: 0, lastItemsAt: -1 }, entryOfItem);
+    for (let e = await range.head(); e; range.take(), e = await range.head()) {
+      if (e.skippedAt === undefined && !isJournalEntryCovered(e.seq, position)) return true;
+    }
+    return false;
+  }
+
   async remove(e: JournalEntry): Promise<void> {
     await this.removeMany([e]);
   }

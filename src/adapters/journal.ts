@@ -68,6 +68,8 @@ export interface JournalPort {
   /** Undoes the pending mark when the skip itself was refused. */
   unmarkSkipped(entry: JournalEntry): Promise<void>;
   count(sourceId: string): Promise<number>;
+  /** Whether the seq-less range holds an entry the position does not cover and no skip marks. */
+  hasUncoveredSeqless?(sourceId: string, position: LedgerPosition | undefined): Promise<boolean>;
 }
 
 export const sha256 = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');

@@ -54,6 +54,8 @@ const IDLE_POLL_FACTOR = 15;
 /** Delivered entries deleted per BatchWriteItem. */
 const DELETE_BATCH = 25;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MIXED_ORDER =
+  'replay refused: the journal holds journal-first producer entries (no SQS receive order) and seq-less SQS entries, whose receive order against each other is unknowable; skip or deliver them by hand (docs/parking.md)';
 const entryKey = (e: JournalEntry): string => `${e.sourceId}\u0000${headerSkOf(e)}`;
 
 /**
@@ -224,6 +226,7 @@ export class Replayer {
     const done: JournalEntry[] = [];
     let position = read.position;
     let delivered = 0;
+    let orderChecked = false;
     try {
       for (let e = await reader.next(); e; e = await reader.next()) {
         if (this.stopped) return 'failed';
@@ -248,6 +251,16 @@ export class Replayer {
         if (isJournalEntryCovered(e.seq, position)) {
           if (!keptForTheRecord(e)) done.push(e);
           continue;
+        }
+        // An entry that never came from SQS has no receive order against seq-less ones (kept only by
+        // SQS): with both kinds waiting, no order is sound, so the operator decides (docs/parking.md).
+        if (e.receiveKey === undefined && !orderChecked) {
+          orderChecked = true;
+          if (await this.deps.journal.hasUncoveredSeqless?.(sourceId, position)) {
+            this.lastFailure.set(sourceId, { seq: e.seq.text, detail: MIXED_ORDER });
+            this.deps.onEvent?.({ kind: 'failed', sourceId, seq: e.seq.text, attempt: 0, detail: MIXED_ORDER });
+            return 'failed';
+          }
         }
         const r = await this.deliver(sourceId, await this.deps.journal.load(e));
         if (r !== 'ok') return r;

@@ -1,4 +1,4 @@
-import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoAuditLog } from '../../src/adapters/audit-log';
 import type { AppPort, DeliveryOutcome } from '../../src/adapters/http-app';
 import { DynamoJournal, entryFromMessage, sha256 } from '../../src/adapters/journal';
@@ -163,7 +163,7 @@ describe('review of the journal branch (DynamoDB Local)', () => {
     expect((left.Items ?? []).map((i) => i.sk?.S)).toEqual([]);
   });
 
-  it('D4: an entry with no SQS origin (journal-first producer) written after seq-less entries were received is delivered before them', async () => {
+  it('journal-first producer entries beside seq-less ones: replay is refused with a recorded reason, nothing delivered, nothing lost', async () => {
     const src = 'journal-first';
     await parkAt(src, seqless(S0));
     await put(src, seqless(S0 + 5n));
@@ -172,9 +172,24 @@ describe('review of the journal branch (DynamoDB Local)', () => {
     await journal.put(entryFromMessage(message(src, { kind: 'producer', value: 1n, text: '1', key: '1', sqs: 0n, queueId: '' }), Date.now()));
     await unpark(src);
     const app = new RecordingApp();
+    const r = replayer(src, app);
+    await r.pass();
+    await r.pass();
+    expect(app.calls).toEqual([]);
+    const item = await fx.dynamo.send(new GetItemCommand({ TableName: fx.table, Key: { pk: { S: src }, sk: { S: 'ledger' } }, ConsistentRead: true }));
+    expect(item.Item?.state?.S).toBe('replaying');
+    expect(item.Item?.replayLastError?.S).toMatch(/journal-first producer entries .* seq-less SQS entries/);
+    expect(item.Item?.replayHeadSeq?.S).toBe('1');
+    expect(await journal.count(src)).toBe(3);
+  });
+  it('journal-first producer entries alone are replayed in seq order', async () => {
+    const src = 'journal-first-only';
+    await parkAt(src, producer(0n, S0));
+    for (const n of [1n, 2n]) await journal.put(entryFromMessage(message(src, { kind: 'producer', value: n, text: String(n), key: String(n), sqs: 0n, queueId: '' }), Date.now()));
+    await unpark(src);
+    const app = new RecordingApp();
     expect(await replayer(src, app).replay(src)).toBe('done');
-    console.log('D4 calls', app.calls);
-    expect(app.calls).toEqual([String(S0 + 5n), String(S0 + 6n), '1']);
+    expect(app.calls).toEqual(['1', '2']);
   });
   it('D5: an entry left in the journal of an active source (watchdog put, then the head succeeded from SQS) is delivered again, first, after the queue was re-created', async () => {
     const src = 'orphan';
