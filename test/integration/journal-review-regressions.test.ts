@@ -29,7 +29,7 @@ class RecordingApp implements AppPort {
   }
 }
 
-describe('review of the journal branch (DynamoDB Local)', () => {
+describe('journal replay regressions (DynamoDB Local)', () => {
   let fx: Fixture;
   let journal: DynamoJournal;
   let control: DynamoSourceControl;
@@ -190,23 +190,5 @@ describe('review of the journal branch (DynamoDB Local)', () => {
     const app = new RecordingApp();
     expect(await replayer(src, app).replay(src)).toBe('done');
     expect(app.calls).toEqual(['1', '2']);
-  });
-  it('D5: an entry left in the journal of an active source (watchdog put, then the head succeeded from SQS) is delivered again, first, after the queue was re-created', async () => {
-    const src = 'orphan';
-    const Q2 = 'arn:aws:sqs:us-east-1:000000000000:order.fifo@1700000900';
-    // Active source on Q1: the watchdog journaled head 5 (ParkingPath.watch puts before it parks) ...
-    await put(src, seqless(5n, Q1));
-    // ... and then the head succeeded from SQS, so the park never happened.
-    await ledger.advance(src, seqless(5n, Q1), 'm-5', Date.now());
-    // The queue is deleted and created again; deliveries go on from Q2.
-    await ledger.advance(src, seqless(2n, Q2), 'm-2', Date.now());
-    const c = await control.read(src);
-    expect((await control.park(src, { ...act(), expectVersion: c.controlVersion })).ok).toBe(true);
-    await put(src, seqless(3n, Q2));
-    await unpark(src);
-    const app = new RecordingApp();
-    expect(await replayer(src, app).replay(src)).toBe('done');
-    console.log('D5 calls', app.calls);
-    expect(app.calls).toEqual(['3']);
   });
 });
