@@ -17,6 +17,7 @@ import {
   chunkKeyOf,
   entrySk,
   headerItem,
+  headerSkOf,
   JournalConflictError,
   sha256,
   splitBody,
@@ -29,11 +30,21 @@ import { chunkSk, JOURNAL_PREFIX, PK, PRODUCER_RANGE, SEQLESS_RANGE, SK } from '
 type Item = Record<string, AttributeValue>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Counts the reader's queries, so a range that ran out knows whether another range has read since. */
+interface ReadClock {
+  tick: number;
+  /** The tick of the latest query that returned items. */
+  lastItemsAt: number;
+}
+
 /** One key range of the journal, read forward a page at a time from where the last page ended. */
 class RangeStream {
   private buffer: JournalEntry[] = [];
   private start: Item | undefined;
+  /** The key of the last item read: a range that ran out is read again from here. */
+  private lastKey: Item | undefined;
   private done = false;
+  private queriedAt = -1;
   itemsRead = 0;
 
   constructor(
@@ -42,9 +53,20 @@ class RangeStream {
     private readonly sourceId: string,
     private readonly range: { lo: string; hi: string },
     private readonly pageSize: number,
+    private readonly clock: ReadClock,
+    private readonly accept: (item: Item) => JournalEntry | undefined,
   ) {}
 
+  /**
+   * A range that ran out is read again once another range has read items after it: an entry
+   * appended here before those items were written (rule 4 appends while replay runs) was received
+   * before them, and must come out first.
+   */
   async head(): Promise<JournalEntry | undefined> {
+    if (this.buffer.length === 0 && this.done && this.clock.lastItemsAt > this.queriedAt) {
+      this.done = false;
+      this.start = this.lastKey;
+    }
     while (this.buffer.length === 0 && !this.done) {
       const page = await this.client.send(
         new QueryCommand({
@@ -57,8 +79,15 @@ class RangeStream {
           ExclusiveStartKey: this.start,
         }),
       );
-      this.itemsRead += page.Items?.length ?? 0;
-      this.buffer = (page.Items ?? []).map(entryOfItem);
+      this.queriedAt = ++this.clock.tick;
+      const items = page.Items ?? [];
+      this.itemsRead += items.length;
+      if (items.length > 0) {
+        this.clock.lastItemsAt = this.queriedAt;
+        const last = items[items.length - 1] as Item;
+        this.lastKey = { [PK]: last[PK] as AttributeValue, [SK]: last[SK] as AttributeValue };
+      }
+      this.buffer = items.flatMap((i) => this.accept(i) ?? []);
       this.start = page.LastEvaluatedKey;
       if (!this.start) this.done = true;
     }
@@ -76,9 +105,20 @@ class RangeStream {
  */
 class MergedReader implements JournalReader {
   private readonly streams: RangeStream[];
+  private readonly clock: ReadClock = { tick: 0, lastItemsAt: -1 };
+  passedBy: { count: number; firstSk: string } | undefined;
 
   constructor(client: DynamoDBClient, table: string, sourceId: string, pageSize: number) {
-    this.streams = [PRODUCER_RANGE, SEQLESS_RANGE].map((r) => new RangeStream(client, table, sourceId, r, pageSize));
+    // An item of an earlier layout is passed by, never a reason for the reader to fail (docs/table-layout.md).
+    const accept = (item: Item): JournalEntry | undefined => {
+      const e = entryOfItem(item);
+      if (e === undefined) {
+        this.passedBy ??= { count: 0, firstSk: item[SK]?.S ?? '' };
+        this.passedBy.count++;
+      }
+      return e;
+    };
+    this.streams = [PRODUCER_RANGE, SEQLESS_RANGE].map((r) => new RangeStream(client, table, sourceId, r, pageSize, this.clock, accept));
   }
 
   get itemsRead(): number {
@@ -86,13 +126,19 @@ class MergedReader implements JournalReader {
   }
 
   async next(): Promise<JournalEntry | undefined> {
-    let best: { stream: RangeStream; entry: JournalEntry } | undefined;
-    for (const stream of this.streams) {
-      const entry = await stream.head();
-      if (entry && (!best || compareReceiveOrder(entry, best.entry) < 0)) best = { stream, entry };
+    // Heads are settled only once a look at every range read no new items: a range read after
+    // another may make a range that ran out worth reading again.
+    for (;;) {
+      const seen = this.clock.lastItemsAt;
+      let best: { stream: RangeStream; entry: JournalEntry } | undefined;
+      for (const stream of this.streams) {
+        const entry = await stream.head();
+        if (entry && (!best || compareReceiveOrder(entry, best.entry) < 0)) best = { stream, entry };
+      }
+      if (this.clock.lastItemsAt !== seen) continue;
+      best?.stream.take();
+      return best?.entry;
     }
-    best?.stream.take();
-    return best?.entry;
   }
 }
 
@@ -160,6 +206,14 @@ export class DynamoJournal implements JournalPort {
     return out;
   }
 
+  async hasUncoveredSeqless(sourceId: string, position: LedgerPosition | undefined): Promise<boolean> {
+    const range = new RangeStream(this.client, this.table, sourceId, SEQLESS_RANGE, 100, { tick: 0, lastItemsAt: -1 }, entryOfItem);
+    for (let e = await range.head(); e; range.take(), e = await range.head()) {
+      if (e.skippedAt === undefined && !isJournalEntryCovered(e.seq, position)) return true;
+    }
+    return false;
+  }
+
   async remove(e: JournalEntry): Promise<void> {
     await this.removeMany([e]);
   }
@@ -167,7 +221,7 @@ export class DynamoJournal implements JournalPort {
   async removeMany(entries: readonly JournalEntry[]): Promise<void> {
     // Headers first: an entry without its header does not exist, so a half-done removal leaves only dead chunks.
     const key = (e: JournalEntry, sk: string): WriteRequest => ({ DeleteRequest: { Key: { [PK]: { S: e.sourceId }, [SK]: { S: sk } } } });
-    await this.batchWrite(entries.map((e) => key(e, entrySk(e.seq))));
+    await this.batchWrite(entries.map((e) => key(e, headerSkOf(e))));
     await this.batchWrite(entries.flatMap((e) => Array.from({ length: e.chunks ?? 0 }, (_, i) => key(e, chunkKeyOf(e, i)))));
   }
 
@@ -175,7 +229,7 @@ export class DynamoJournal implements JournalPort {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { [PK]: { S: e.sourceId }, [SK]: { S: entrySk(e.seq) } },
+        Key: { [PK]: { S: e.sourceId }, [SK]: { S: headerSkOf(e) } },
         UpdateExpression: step === 'pending' ? 'SET skipPendingAt = :at, skippedBy = :by' : 'SET skippedAt = :at, skippedBy = :by',
         ConditionExpression: 'attribute_exists(#sk)',
         ExpressionAttributeNames: { '#sk': SK },
@@ -188,7 +242,7 @@ export class DynamoJournal implements JournalPort {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.table,
-        Key: { [PK]: { S: e.sourceId }, [SK]: { S: entrySk(e.seq) } },
+        Key: { [PK]: { S: e.sourceId }, [SK]: { S: headerSkOf(e) } },
         UpdateExpression: 'REMOVE skipPendingAt, skippedBy',
         ConditionExpression: 'attribute_exists(#sk)',
         ExpressionAttributeNames: { '#sk': SK },

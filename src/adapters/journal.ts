@@ -27,6 +27,8 @@ export interface JournalEntry {
   chunks?: number;
   /** Producer-written entries keep their chunks under their own key prefix (docs/producer.md). */
   chunkPrefix?: string;
+  /** The sort key the entry was read at: removals and marks go there, whatever entrySk would compute. */
+  sk?: string;
 }
 
 /** Same seq, different body: two different messages claim one place in the source's order. */
@@ -40,6 +42,8 @@ export interface JournalReader {
   next(): Promise<JournalEntry | undefined>;
   /** Header items read so far (for figures). */
   readonly itemsRead: number;
+  /** Items in the journal's ranges that are not entries of the current layout, passed by: how many, and the first key. */
+  readonly passedBy?: { count: number; firstSk: string };
 }
 
 export interface JournalPort {
@@ -64,6 +68,8 @@ export interface JournalPort {
   /** Undoes the pending mark when the skip itself was refused. */
   unmarkSkipped(entry: JournalEntry): Promise<void>;
   count(sourceId: string): Promise<number>;
+  /** Whether the seq-less range holds an entry the position does not cover and no skip marks. */
+  hasUncoveredSeqless?(sourceId: string, position: LedgerPosition | undefined): Promise<boolean>;
 }
 
 export const sha256 = (body: string): string => createHash('sha256').update(body, 'utf8').digest('hex');
@@ -155,10 +161,22 @@ export function compareReceiveOrder(a: JournalEntry, b: JournalEntry): number {
   return a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0;
 }
 
+/** Where an entry's header is: the key it was read at, else the key its seq gives. */
+export const headerSkOf = (e: JournalEntry): string => e.sk ?? entrySk(e.seq);
+
 /** Where chunk i of an entry lives: under the entry's own chunkPrefix when it names one. */
 export function chunkKeyOf(e: JournalEntry, i: number): string {
-  return e.chunkPrefix === undefined ? chunkSk(entrySk(e.seq), i) : `${e.chunkPrefix}${String(i).padStart(3, '0')}`;
+  return e.chunkPrefix === undefined ? chunkSk(headerSkOf(e), i) : `${e.chunkPrefix}${String(i).padStart(3, '0')}`;
 }
+
+const PRODUCER_HEADER = /^j#\d{40}$/;
+const SEQLESS_HEADER = /^j#q\d{12}-[0-9a-f]{8}-\d{40}$/;
+
+/**
+ * Whether a sort key is an entry header of the current layout (docs/table-layout.md). Anything
+ * else in the journal's ranges (an item of an earlier layout) is not an entry: readers pass it by.
+ */
+export const isHeaderSk = (sk: string): boolean => PRODUCER_HEADER.test(sk) || SEQLESS_HEADER.test(sk);
 
 export function headerItem(e: JournalEntry, chunks: number): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
@@ -198,12 +216,19 @@ function parseTrace(text: string): TraceContext {
   }
 }
 
-/** A header item as an entry; a chunked body is left empty (`chunks` says how many to read). */
-export function entryOfItem(item: Record<string, AttributeValue>): JournalEntry {
+/**
+ * A header item as an entry; a chunked body is left empty (`chunks` says how many to read).
+ * Undefined for an item that is not a header of the current layout.
+ */
+export function entryOfItem(item: Record<string, AttributeValue>): JournalEntry | undefined {
+  const sk = item[SK]?.S ?? '';
+  if (!isHeaderSk(sk) || item.messageId?.S === undefined) return undefined;
   const kind = item.seqKind?.S === 'sqs' ? 'sqs' : 'producer';
   const text = item.seq?.S ?? '';
   const sqs = parseSqsSeqText(item.sqsSeq?.S) ?? 0n;
-  const value = kind === 'producer' ? BigInt((item[SK]?.S ?? '').slice(JOURNAL_PREFIX.length) || '0') : sqs;
+  // A producer seq is the key's 40 digits; a producer entry in the seq-less range is not of this layout.
+  if (kind === 'producer' && !PRODUCER_HEADER.test(sk)) return undefined;
+  const value = kind === 'producer' ? BigInt(sk.slice(JOURNAL_PREFIX.length)) : sqs;
   const e: JournalEntry = {
     sourceId: item[PK]?.S ?? '',
     seq: { kind, value, text, key: item.key?.S ?? text, sqs, queueId: item.queueId?.S ?? '' },
@@ -214,6 +239,7 @@ export function entryOfItem(item: Record<string, AttributeValue>): JournalEntry 
     sentAt: Number(item.sentAt?.N ?? 0),
     firstSeenAt: Number(item.firstSeenAt?.N ?? 0),
     journaledAt: Number(item.journaledAt?.N ?? 0),
+    sk,
   };
   const chunks = Number(item.chunks?.N ?? 0);
   if (chunks > 1) e.chunks = chunks;

@@ -12,7 +12,7 @@ import {
 } from '../core/source-condition';
 import { STUCK_INDEX } from './progress-ledger';
 import { STATE_INDEX } from './source-control';
-import { AUDIT_PREFIX, JOURNAL_PREFIX, journalSk, LEDGER_SK, parseSqsSeqText, PK, SK } from './table-keys';
+import { AUDIT_PREFIX, JOURNAL_PREFIX, journalSk, LEDGER_SK, parseSqsSeqText, PK, SEQLESS_RANGE, SK } from './table-keys';
 
 export const LISTED_STATES = ['parked', 'replaying', 'closing'] as const;
 
@@ -191,9 +191,10 @@ export class SourceStatusReader {
     const asked = new Map<string, SourceRecord>();
     for (const r of records) {
       if (r.state === 'active' || !r.head) continue;
-      r.headJournaled = false;
+      // The lane recorded that it journaled this very head (cleared by the head's next failure).
+      r.headJournaled = r.head.journaledAt !== undefined;
       // An invalid head has no seq: it is never journaled.
-      if (/^\d+$/.test(r.head.seq)) asked.set(r.sourceId, r);
+      if (!r.headJournaled && /^\d+$/.test(r.head.seq)) asked.set(r.sourceId, r);
     }
     const pending = [...asked.values()];
     for (let i = 0; i < pending.length; i += 100) {
@@ -210,6 +211,30 @@ export class SourceStatusReader {
       }
       // Keys still unprocessed stay "not journaled": the page errs on the side of showing time left.
     }
+    // A seq-less head sits at its receive key, which the failure record does not hold: one
+    // filtered Query of the seq-less range for each head not found by its producer-seq key.
+    for (const r of pending) if (!r.headJournaled && r.head) r.headJournaled = await this.seqlessHeadJournaled(r.sourceId, r.head.messageId);
+  }
+
+  private async seqlessHeadJournaled(sourceId: string, messageId: string): Promise<boolean> {
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+          FilterExpression: 'messageId = :m',
+          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+          ExpressionAttributeValues: { ':pk': { S: sourceId }, ':lo': { S: SEQLESS_RANGE.lo }, ':hi': { S: SEQLESS_RANGE.hi }, ':m': { S: messageId } },
+          ProjectionExpression: '#pk',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      if ((page.Items ?? []).length > 0) return true;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return false;
   }
 
   private async queryIndex(index: string, keyName: string, keyValue: string, limit: number): Promise<{ items: Item[]; truncated: boolean }> {

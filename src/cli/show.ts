@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { DynamoJournal, entryOfItem, sha256 } from '../adapters/journal';
 import type { SourceStory } from '../adapters/source-status';
-import { journalSk, PK, SK } from '../adapters/table-keys';
+import { journalSk, PK, SEQLESS_RANGE, SK } from '../adapters/table-keys';
 
 /** A journal entry as `show` prints it (docs/table-layout.md): metadata always, the body only when asked. */
 export interface ShownEntry {
@@ -21,46 +21,55 @@ export interface ShownEntry {
 }
 
 const num = (v: AttributeValue | undefined) => (v?.N === undefined ? undefined : Number(v.N));
+type Item = Record<string, AttributeValue>;
 
-/**
- * Reads one journal entry, its header and chunks with one Query on the entry's key prefix. The
- * body is put together and checked against the header's bodySha256 only when it is asked for.
- */
-export async function readJournalEntry(client: DynamoDBClient, table: string, sourceId: string, seq: bigint, withBody: boolean): Promise<ShownEntry | undefined> {
-  const key = journalSk(seq);
-  const items: Array<Record<string, AttributeValue>> = [];
-  let start: Record<string, AttributeValue> | undefined;
+/** The header of the entry whose seq is seq: a producer-seq key first, else the seq-less range filtered on seq. */
+async function findHeader(client: DynamoDBClient, table: string, sourceId: string, seq: bigint): Promise<Item | undefined> {
+  const byKey = await client.send(new GetItemCommand({ TableName: table, Key: { [PK]: { S: sourceId }, [SK]: { S: journalSk(seq) } }, ConsistentRead: true }));
+  if (byKey.Item && entryOfItem(byKey.Item)) return byKey.Item;
+  let start: Item | undefined;
   do {
     const page: QueryCommandOutput = await client.send(
       new QueryCommand({
         TableName: table,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :k)',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': { S: sourceId }, ':k': { S: key } },
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+        FilterExpression: '#seq = :seq',
+        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#seq': 'seq' },
+        ExpressionAttributeValues: { ':pk': { S: sourceId }, ':lo': { S: SEQLESS_RANGE.lo }, ':hi': { S: SEQLESS_RANGE.hi }, ':seq': { S: seq.toString() } },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
     );
-    // Only this entry's own items: `j#…0012` must not pick up `j#…00120`.
-    for (const i of page.Items ?? []) if (i[SK]?.S === key || i[SK]?.S?.startsWith(`${key}#c`)) items.push(i);
-    start = withBody ? page.LastEvaluatedKey : undefined;
+    const hit = (page.Items ?? []).find((i) => entryOfItem(i) !== undefined);
+    if (hit) return hit;
+    start = page.LastEvaluatedKey;
   } while (start);
-  const header = items.find((i) => i[SK]?.S === key);
-  if (!header) return undefined;
-  const chunks = num(header.chunks) ?? 1;
+  return undefined;
+}
+
+/**
+ * Reads one journal entry through the journal's own layout (docs/table-layout.md). The body is
+ * put together and checked against the header's bodySha256 only when it is asked for.
+ */
+export async function readJournalEntry(client: DynamoDBClient, table: string, sourceId: string, seq: bigint, withBody: boolean): Promise<ShownEntry | undefined> {
+  const header = await findHeader(client, table, sourceId, seq);
+  const entry = header && entryOfItem(header);
+  if (!header || !entry) return undefined;
+  const chunks = entry.chunks ?? 1;
   let body: string | undefined;
   if (withBody) {
-    body = chunks > 1 ? items.filter((i) => i[SK]?.S !== key).sort((a, b) => ((a[SK]?.S ?? '') < (b[SK]?.S ?? '') ? -1 : 1)).map((i) => i.data?.S ?? '').join('') : (header.body?.S ?? '');
-    const sha = createHash('sha256').update(body, 'utf8').digest('hex');
-    if (sha !== header.bodySha256?.S) throw new Error(`journal entry ${sourceId} seq ${seq}: its body does not match the header's bodySha256 (chunks missing or foreign)`);
+    body = (await new DynamoJournal(client, table).load(entry).catch((err: Error) => {
+      throw new Error(`journal entry ${sourceId} seq ${seq}: its body does not match the header's bodySha256 (chunks missing or foreign): ${err.message}`);
+    })).body;
+    if (sha256(body) !== entry.bodySha256) throw new Error(`journal entry ${sourceId} seq ${seq}: its body does not match the header's bodySha256 (chunks missing or foreign)`);
   }
   const e: ShownEntry = {
-    seq: header.seq?.S ?? seq.toString(),
-    kind: header.seqKind?.S ?? 'producer',
-    messageId: header.messageId?.S ?? '',
-    contentType: header.contentType?.S ?? 'application/json',
-    bytes: body !== undefined ? Buffer.byteLength(body, 'utf8') : Buffer.byteLength(header.body?.S ?? '', 'utf8'),
-    bodySha256: header.bodySha256?.S ?? '',
+    seq: entry.seq.text || seq.toString(),
+    kind: entry.seq.kind,
+    messageId: entry.messageId,
+    contentType: entry.contentType,
+    bytes: body !== undefined ? Buffer.byteLength(body, 'utf8') : Buffer.byteLength(entry.body, 'utf8'),
+    bodySha256: entry.bodySha256,
     chunks,
   };
   const set = <K extends keyof ShownEntry>(k: K, v: ShownEntry[K] | undefined) => {

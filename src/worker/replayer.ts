@@ -1,6 +1,6 @@
 import type { AuditPort } from '../adapters/audit-log';
 import type { AppPort } from '../adapters/http-app';
-import { keptForTheRecord, messageFromEntry, type JournalEntry, type JournalPort } from '../adapters/journal';
+import { headerSkOf, keptForTheRecord, messageFromEntry, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
 import type { ControlPort } from '../adapters/source-control';
 import { isJournalEntryCovered } from '../core/ledger-position';
@@ -54,6 +54,9 @@ const IDLE_POLL_FACTOR = 15;
 /** Delivered entries deleted per BatchWriteItem. */
 const DELETE_BATCH = 25;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MIXED_ORDER =
+  'replay refused: the journal holds journal-first producer entries (no SQS receive order) and seq-less SQS entries, whose receive order against each other is unknowable; skip or deliver them by hand (docs/parking.md)';
+const entryKey = (e: JournalEntry): string => `${e.sourceId}\u0000${headerSkOf(e)}`;
 
 /**
  * Delivers a replaying source's journal in order under the normal delivery contract, then closes
@@ -67,6 +70,13 @@ export class Replayer {
   private readonly abort = new AbortController();
   private readonly attempts = new Map<string, number>();
   private readonly lastFailure = new Map<string, { seq: string; detail: string }>();
+  /**
+   * Entries delivered whose removal has not been confirmed: met again, they are removed, never
+   * delivered again, so a removal that fails (or misses) cannot make replay deliver one for ever.
+   */
+  private readonly unremoved = new Set<string>();
+  /** Sources whose journal was found to hold items of an earlier layout (said once each). */
+  private readonly passedByReported = new Set<string>();
   private renewedAt = 0;
   private rotation = 0;
   /** Empty looks in a row. */
@@ -216,9 +226,14 @@ export class Replayer {
     const done: JournalEntry[] = [];
     let position = read.position;
     let delivered = 0;
+    let orderChecked = false;
     try {
       for (let e = await reader.next(); e; e = await reader.next()) {
         if (this.stopped) return 'failed';
+        if (this.unremoved.has(entryKey(e))) {
+          done.push(e);
+          continue;
+        }
         // Skipped by an operator: never delivered, and its body stays for the record.
         if (e.skippedAt !== undefined) continue;
         // Covered by a position already read: the position only moves forward, so this is final.
@@ -237,18 +252,42 @@ export class Replayer {
           if (!keptForTheRecord(e)) done.push(e);
           continue;
         }
+        // An entry that never came from SQS has no receive order against seq-less ones (kept only by
+        // SQS): with both kinds waiting, no order is sound, so the operator decides (docs/parking.md).
+        if (e.receiveKey === undefined && !orderChecked) {
+          orderChecked = true;
+          if (await this.deps.journal.hasUncoveredSeqless?.(sourceId, position)) {
+            this.lastFailure.set(sourceId, { seq: e.seq.text, detail: MIXED_ORDER });
+            this.deps.onEvent?.({ kind: 'failed', sourceId, seq: e.seq.text, attempt: 0, detail: MIXED_ORDER });
+            return 'failed';
+          }
+        }
         const r = await this.deliver(sourceId, await this.deps.journal.load(e));
         if (r !== 'ok') return r;
         delivered++;
+        this.unremoved.add(entryKey(e));
         done.push(e);
-        if (done.length >= DELETE_BATCH) await this.deps.journal.removeMany(done.splice(0));
+        if (done.length >= DELETE_BATCH) await this.removeDone(done.splice(0));
       }
       return delivered > 0 ? 'delivered' : 'empty';
     } finally {
       this.itemsRead += reader.itemsRead;
+      this.reportPassedBy(sourceId, reader.passedBy);
       // Delivered entries are recorded in the ledger: deleting them can wait, but not be forgotten.
-      if (done.length > 0) await this.deps.journal.removeMany(done).catch((err: Error) => this.deps.onEvent?.({ kind: 'error', sourceId, error: err }));
+      if (done.length > 0) await this.removeDone(done).catch((err: Error) => this.deps.onEvent?.({ kind: 'error', sourceId, error: err }));
     }
+  }
+
+  private async removeDone(entries: JournalEntry[]): Promise<void> {
+    await this.deps.journal.removeMany(entries);
+    for (const e of entries) this.unremoved.delete(entryKey(e));
+  }
+
+  private reportPassedBy(sourceId: string, passedBy: { count: number; firstSk: string } | undefined): void {
+    if (passedBy === undefined || this.passedByReported.has(sourceId)) return;
+    this.passedByReported.add(sourceId);
+    const error = new Error(`journal of ${sourceId} holds ${passedBy.count} item(s) not of the current layout (first: ${passedBy.firstSk}); passed by, never delivered`);
+    this.deps.onEvent?.({ kind: 'error', sourceId, error });
   }
 
   private async deliver(sourceId: string, e: JournalEntry): Promise<'ok' | 'failed'> {
@@ -261,7 +300,8 @@ export class Replayer {
       this.deps.onEvent?.({ kind: 'failed', sourceId, seq: e.seq.text, attempt, detail: outcome.detail });
       return 'failed';
     }
-    // Rule 2: retry the record, never the app call.
+    // Rule 2: retry the record, never the app call. A stale advance (the ledger is already past
+    // this entry by its own rule) makes the entry as good as covered: it is removed like a delivered one.
     for (let i = 1; ; i++) {
       try {
         await this.deps.ledger.advance(sourceId, e.seq, e.messageId, this.now());

@@ -1,5 +1,7 @@
 import { Registry } from 'prom-client';
+import { DynamoJournal, sha256 } from '../../src/adapters/journal';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
+import { DynamoSourceControl } from '../../src/adapters/source-control';
 import { SourceStatusReader } from '../../src/adapters/source-status';
 import { formatList, formatStory } from '../../src/cli/status';
 import { CommandSourceControl } from '../../src/demo/source-control';
@@ -103,5 +105,25 @@ describe('"journaled" is shown only for a head the journal holds', () => {
     const row = (await reader.list(thresholds, Date.now())).sources.find((s) => s.sourceId === 'other-1');
     expect(row?.headJournaled).toBe(false);
     expect(row?.retentionLeftMs).toBeGreaterThan(4.9 * DAY);
+  });
+
+  it('a seq-less head (journaled at its receive key) shows "journaled", found by its message id', async () => {
+    const sqsSeq = 18_000_000_000_000_000_123n;
+    await failThenPark('seqless-1', 1n, String(sqsSeq), 6 * DAY);
+    expect((await reader.list(thresholds, Date.now())).sources.find((s) => s.sourceId === 'seqless-1')?.headJournaled).toBe(false);
+    const seq = { kind: 'sqs' as const, value: sqsSeq, text: String(sqsSeq), key: `q1.${sqsSeq}`, sqs: sqsSeq, queueId: 'arn:aws:sqs:us-east-1:000000000000:q.fifo@1700000000' };
+    await new DynamoJournal(fx.dynamo, fx.table).put({
+      sourceId: 'seqless-1', seq, messageId: 'head-seqless-1', contentType: 'application/json', body: '{}', bodySha256: sha256('{}'), sentAt: 1, firstSeenAt: 1, journaledAt: 1,
+    });
+    const row = (await reader.list(thresholds, Date.now())).sources.find((s) => s.sourceId === 'seqless-1');
+    expect(row?.headJournaled).toBe(true);
+    expect(row?.retentionLeftMs).toBeUndefined();
+  });
+
+  it('a head the lane marked journaled (headJournaledAt) counts as journaled without a journal read', async () => {
+    await failThenPark('marked-1', 1n, '2', 5 * DAY);
+    await new DynamoSourceControl(fx.dynamo, fx.table).markHeadJournaled('marked-1', 'head-marked-1', Date.now());
+    const row = (await reader.list(thresholds, Date.now())).sources.find((s) => s.sourceId === 'marked-1');
+    expect(row?.headJournaled).toBe(true);
   });
 });
