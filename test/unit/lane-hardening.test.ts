@@ -1,9 +1,9 @@
 import type { DeliveryOutcome } from '../../src/adapters/http-app';
 import type { LedgerPosition } from '../../src/core/ledger-position';
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
-import type { WorkerEvents } from '../../src/worker/events';
 import { MemoryFifoQueue, MemoryLedger, QUEUE_ID, ScriptedApp, seqAttr } from '../support/in-memory';
 import { sleep, waitFor } from '../support/fixtures';
+import { collect } from '../support/worker-events';
 
 const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   queueId: QUEUE_ID,
@@ -17,12 +17,6 @@ const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   appTimeoutMs: 5000,
   ...over,
 });
-
-function collect<K extends keyof WorkerEvents & string>(worker: Worker, event: K): Array<WorkerEvents[K][0]> {
-  const seen: Array<WorkerEvents[K][0]> = [];
-  worker.on(event, ((e: WorkerEvents[K][0]) => seen.push(e)) as never);
-  return seen;
-}
 
 class DownLedger extends MemoryLedger {
   override async read(): Promise<LedgerPosition | undefined> {

@@ -1,9 +1,9 @@
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
-import type { WorkerEvents } from '../../src/worker/events';
 import { parkSource } from '../../src/cli/source-actions';
 import { MemoryFifoQueue, QUEUE_ID, ScriptedApp, fail, ok, seqAttr } from '../support/in-memory';
 import { MemorySourceTable } from '../support/in-memory-table';
 import { waitFor } from '../support/fixtures';
+import { collect } from '../support/worker-events';
 
 const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   queueId: QUEUE_ID,
@@ -21,12 +21,6 @@ const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   parkPollMs: 100,
   ...over,
 });
-
-function collect<K extends keyof WorkerEvents & string>(worker: Worker, event: K): Array<WorkerEvents[K][0]> {
-  const seen: Array<WorkerEvents[K][0]> = [];
-  worker.on(event, ((e: WorkerEvents[K][0]) => seen.push(e)) as never);
-  return seen;
-}
 
 const ports = (t: MemorySourceTable) => ({ control: t.control, journal: t, audit: t });
 

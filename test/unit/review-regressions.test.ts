@@ -3,10 +3,10 @@ import type { DeliveryOutcome } from '../../src/adapters/http-app';
 import type { BatchFailure, VisibilityEntry } from '../../src/adapters/sqs-queue';
 import type { FlowOptions } from '../../src/worker/flow-control';
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
-import type { WorkerEvents } from '../../src/worker/events';
 import { MemoryFifoQueue, MemoryLedger, QUEUE_ID, ScriptedApp, ok, seqAttr } from '../support/in-memory';
 import { MemorySourceTable } from '../support/in-memory-table';
 import { waitFor } from '../support/fixtures';
+import { collect } from '../support/worker-events';
 
 const options = (over: Partial<WorkerOptions> = {}): WorkerOptions => ({
   queueId: QUEUE_ID,
@@ -38,12 +38,6 @@ const breaker: FlowOptions['breaker'] = {
 };
 
 const ports = (t: MemorySourceTable) => ({ control: t.control, journal: t, audit: t });
-
-function collect<K extends keyof WorkerEvents & string>(worker: Worker, event: K): Array<WorkerEvents[K][0]> {
-  const seen: Array<WorkerEvents[K][0]> = [];
-  worker.on(event, ((e: WorkerEvents[K][0]) => seen.push(e)) as never);
-  return seen;
-}
 
 describe('review regressions (parking and flow control wired, as in production)', () => {
   let worker: Worker | undefined;
