@@ -5,7 +5,7 @@ import type { AutoAsidePort } from '../adapters/journal-aside';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
-import { capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
+import { capBackoffAtDeadline, capBackoffAtRetention, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
 import { StandingReads, type ReceiveRead, type Standing } from './standing-reads';
 
 /** What became of a message of a parked or replaying source. */
@@ -101,6 +101,16 @@ export class ParkingPath {
   capAtDeadline(m: RelayMessage | { sentAt: number }, backoffSeconds: number): number {
     if (!m.sentAt) return backoffSeconds;
     return capBackoffAtDeadline(backoffSeconds, this.now(), parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare));
+  }
+
+  /**
+   * For a head of a source already parked or replaying (its journal write failed): the park
+   * deadline is behind it by design, so only SQS's retention bounds its backoff; floorSeconds
+   * keeps a head near or past the retention from being retried in a tight loop.
+   */
+  capAtRetention(m: RelayMessage, backoffSeconds: number, floorSeconds: number): number {
+    if (!m.sentAt) return backoffSeconds;
+    return capBackoffAtRetention(backoffSeconds, this.now(), m.sentAt, this.opts.retentionSeconds, floorSeconds);
   }
 
   /**

@@ -169,7 +169,7 @@ export class LaneHold {
     return 'stop';
   }
 
-  /** cap: rule 3, the backoff ends by the head's park deadline. */
+  /** cap: rule 3, the backoff ends before the head's retention (its source is parked already). */
   async journalFailed(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, error: Error, conflict: boolean, cap: (seconds: number) => number): Promise<Stop> {
     const backoffSeconds = cap(this.deps.backoff(m.receiveCount, entry.receivedAt));
     this.deps.emit('journalError', { message: m, error, conflict, backoffSeconds });

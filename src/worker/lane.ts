@@ -236,7 +236,8 @@ export class Lane implements LaneCursor {
         return 'stop';
       }
       case 'journal-error':
-        return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.cap(m, s) ?? s);
+        // The source is parked or replaying already: its park deadline is no bound, SQS's retention is.
+        return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.capJournal(m, s, this.deps.clock.backoff(1, entry.receivedAt)) ?? s);
       case 'read-failed':
         return hold.ledgerFailed(this, entry, m, 'read', r.error);
     }
