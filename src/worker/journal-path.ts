@@ -124,13 +124,15 @@ export class ParkingPath {
     const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
     const now = this.now();
     if (now < deadlineAt) return { kind: 'go', backoffSeconds: Math.max(0, capBackoffAtDeadline(backoffSeconds, now, deadlineAt)) };
-    await this.ports.journal.put(entryFromMessage(m, now));
+    // Read before the journal put: a seq regression must never be journaled (replay would take it as delivered).
     const c = await this.ports.control.read(m.sourceId);
     if (isSeqRegression(m.seq, c.position)) return { kind: 'hold' };
     const route = routeFor(c, m.seq);
     if (route === 'duplicate') return { kind: 'duplicate' };
-    // Active, or closing (its head is held in SQS through the replay's last drain): park it.
     if (route !== 'deliver' && c.state !== 'closing') return { kind: 'hold' };
+    await this.ports.journal.put(entryFromMessage(m, now));
+    // Active, or closing (its head is held in SQS through the replay's last drain): park it, on
+    // the condition that nothing moved since the read.
     const ageSeconds = Math.round((now - m.sentAt) / 1000);
     const reason = `head seq ${m.seq.text} is ${ageSeconds} s old, past ${Math.round(this.opts.retentionParkShare * 100)}% of the queue's ${this.opts.retentionSeconds} s retention`;
     if (!(await this.parkJournaled(m, c, reason, now, { deadlineAt }))) return { kind: 'hold' };
@@ -147,17 +149,18 @@ export class ParkingPath {
   async journalAndPark(m: RelayMessage, reason: string): Promise<'parked' | 'journaled' | 'duplicate' | 'hold'> {
     const now = this.now();
     const before = await this.ports.control.read(m.sourceId);
+    // A seq regression has no place in the order: journaled, the position would make replay drop it as delivered.
+    if (isSeqRegression(m.seq, before.position)) return 'hold';
     if (before.state === 'parked' || before.state === 'replaying') {
       const j = await this.journal(m, true);
       return j.kind === 'journaled' || j.kind === 'duplicate' ? j.kind : 'hold';
     }
-    await this.ports.journal.put(entryFromMessage(m, now));
-    const c = await this.ports.control.read(m.sourceId);
-    if (isSeqRegression(m.seq, c.position)) return 'hold';
-    const route = routeFor(c, m.seq);
+    const route = routeFor(before, m.seq);
     if (route === 'duplicate') return 'duplicate';
-    if (route !== 'deliver' && c.state !== 'closing') return 'hold';
-    return (await this.parkJournaled(m, c, reason, now, {})) ? 'parked' : 'hold';
+    if (route !== 'deliver' && before.state !== 'closing') return 'hold';
+    await this.ports.journal.put(entryFromMessage(m, now));
+    // The park is conditioned on the version and position read before the put: a success landing meanwhile wins.
+    return (await this.parkJournaled(m, before, reason, now, {})) ? 'parked' : 'hold';
   }
 
   /** The head is journaled: park (bumping journalVersion in the same write), audit, and mark the head journaled. */
