@@ -189,7 +189,8 @@ export class Lane implements LaneCursor {
       }
       await this.deps.failures.record(failure, backoffSeconds, m);
       flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
-      const released = await hold.backOff(this, backoffSeconds);
+      // Routed to the app, so the source was active: a park meanwhile should reach this head early.
+      const released = await hold.backOff(this, backoffSeconds, true);
       emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
       return 'stop';
     }
