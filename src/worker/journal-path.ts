@@ -14,8 +14,8 @@ export type JournalResult =
   /** The bump found the source active again (replay done): deliver from SQS, from this position. */
   | { kind: 'deliver'; position: LedgerPosition | undefined }
   | { kind: 'duplicate' }
-  /** Keep it in SQS a little while (closing, or a state that changed under us). */
-  | { kind: 'hold' }
+  /** Keep it in SQS a little while (closing, or a state that changed under us); why: what the bump found. */
+  | { kind: 'hold'; why: string }
   | { kind: 'error'; error: Error; conflict: boolean };
 
 export type AsideResult = { kind: 'go'; backoffSeconds: number } | { kind: 'aside'; parked: boolean } | { kind: 'hold' };
@@ -86,14 +86,14 @@ export class ParkingPath {
       return { kind: 'journaled', written };
     }
     // Act on the state the failed condition returned: the entry stays, the SQS message is kept.
-    if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold' };
+    if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold', why: `the journal bump found seq ${m.seq.text} behind the position` };
     switch (routeFor(bump.control, m.seq)) {
       case 'duplicate':
         return { kind: 'duplicate' };
       case 'deliver':
         return { kind: 'deliver', position: bump.control.position };
       default:
-        return { kind: 'hold' };
+        return { kind: 'hold', why: bump.control.state === 'closing' ? 'the source is closing its replay' : `the journal bump found the source ${bump.control.state}` };
     }
   }
 

@@ -137,6 +137,15 @@ export class Lane implements LaneCursor {
       await hold.release(this, this.rest(), 'shutdown');
       return 'stop';
     }
+    // The wait at the gate can be long (a rate limit, a 429 pause, an open breaker): SQS may have
+    // stopped hiding the message meanwhile, or its 12-hour limit may be too close for one more call.
+    // Checked before anything else is done with it: a message SQS no longer hides is not ours to journal.
+    const lost = hold.isLost(this.current);
+    if (lost || !clock.canStillHold(this.current.receivedAt)) {
+      flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'no longer held' }, ticket);
+      await hold.release(this, this.rest(), lost ? 'visibility-lost' : 'visibility-limit');
+      return 'stop';
+    }
     if (!this.deps.router.isFresh(routed.readAt)) {
       // The wait at the gate outlasted the state read: read again, so a park made meanwhile is seen (rule 1).
       const again = await this.deps.router.route(entry, m, this.ownProof, true, tried);
@@ -146,14 +155,6 @@ export class Lane implements LaneCursor {
         return again.kind === 'deliver' ? hold.forState(this, entry, m) : this.routedAway(entry, m, again);
       }
       routed = again;
-    }
-    // The wait at the gate can be long (a rate limit, a 429 pause, an open breaker): SQS may have
-    // stopped hiding the message meanwhile, or its 12-hour limit may be too close for one more call.
-    const lost = hold.isLost(this.current);
-    if (lost || !clock.canStillHold(this.current.receivedAt)) {
-      flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'no longer held' }, ticket);
-      await hold.release(this, this.rest(), lost ? 'visibility-lost' : 'visibility-limit');
-      return 'stop';
     }
     const attempt = m.receiveCount + this.heldTries;
     const outcome = await app.deliver(m, attempt, clock.deliverySignal);
@@ -221,10 +222,10 @@ export class Lane implements LaneCursor {
         emit('journaled', { message: m, written: r.written });
         return 'next';
       case 'hold': {
-        // Held through a replay's last drain: the watchdog covers it like a failing head (rules 3 and 7).
+        // Held in SQS (a replay's last drain, or a state the journal bump found): the watchdog covers it like a failing head (rules 3 and 7).
         const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
         if (typeof watched !== 'number') return watched;
-        return hold.forState(this, entry, m, watched, 'held in SQS: the source is closing its replay');
+        return hold.forState(this, entry, m, watched, `held in SQS: ${r.why}`);
       }
       case 'regression': {
         const backoffSeconds = this.deps.clock.backoff(m.receiveCount, entry.receivedAt);
