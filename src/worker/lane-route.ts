@@ -114,7 +114,7 @@ export class ParkingRouter extends PositionRouter {
       if (j.kind === 'duplicate') return { kind: 'duplicate' };
       if (j.kind === 'hold') return { kind: 'hold', why: j.why };
       deliverFrom = j.position;
-      readAt = bumpFrom;
+      readAt = this.parking.reads.answered(bumpFrom);
     } else if (route === 'duplicate') {
       return { kind: 'duplicate' };
     } else if (route === 'hold') {

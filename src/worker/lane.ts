@@ -151,8 +151,9 @@ export class Lane implements LaneCursor {
       const again = await this.deps.router.route(entry, m, this.ownProof, true, tried);
       if (again.kind !== 'deliver' || !this.deps.router.isFresh(again.readAt)) {
         flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
-        // A read slower than the bound itself allows no call: the head waits briefly and comes back.
-        return again.kind === 'deliver' ? hold.forState(this, entry, m) : this.routedAway(entry, m, again);
+        // Still not fresh (a wait came after the read): the head waits briefly and comes back,
+        // recorded and watched like any head held in SQS.
+        return again.kind === 'deliver' ? this.holdInSqs(entry, m, 'the state read before the app call was stale') : this.routedAway(entry, m, again);
       }
       routed = again;
     }
@@ -221,12 +222,8 @@ export class Lane implements LaneCursor {
         await this.done(m);
         emit('journaled', { message: m, written: r.written });
         return 'next';
-      case 'hold': {
-        // Held in SQS (a replay's last drain, or a state the journal bump found): the watchdog covers it like a failing head (rules 3 and 7).
-        const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
-        if (typeof watched !== 'number') return watched;
-        return hold.forState(this, entry, m, watched, `held in SQS: ${r.why}`);
-      }
+      case 'hold':
+        return this.holdInSqs(entry, m, r.why);
       case 'regression': {
         const backoffSeconds = this.deps.clock.backoff(m.receiveCount, entry.receivedAt);
         const w = this.deps.watch ? await this.deps.watch.aside(m, 'seq-regression', regressionDetail(m, r.position), backoffSeconds) : undefined;
@@ -245,6 +242,13 @@ export class Lane implements LaneCursor {
     }
   }
 
+  /** Held in SQS a little while (a replay's last drain, a state the bump found, a stale read): recorded, and the watchdog covers it like a failing head (rules 3 and 7). */
+  private async holdInSqs(entry: LaneEntry, m: RelayMessage, why: string): Promise<Step> {
+    const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
+    if (typeof watched !== 'number') return watched;
+    return this.deps.hold.forState(this, entry, m, watched, `held in SQS: ${why}`);
+  }
+
   /**
    * The watchdog's answer for a failed head: the backoff to wait (capped at the park deadline), or
    * the step that ends the lane. Parked (the head is journaled and journalVersion bumped in the
@@ -256,7 +260,7 @@ export class Lane implements LaneCursor {
     if (!this.deps.watch) return backoffSeconds;
     const w = await this.deps.watch.watch(m, backoffSeconds);
     if (w.kind === 'go') return w.backoffSeconds;
-    if (w.kind === 'hold') return hold.forState(this, entry, m);
+    if (w.kind === 'hold') return hold.forState(this, entry, m, undefined, 'held in SQS: the watchdog could not park the source (its state or position moved)');
     await this.done(m);
     if (w.kind === 'parked') emit('autoParked', { message: m, ageSeconds: Math.round((clock.now() - m.sentAt) / 1000), deadlineAt: w.deadlineAt });
     else emit('duplicateSkipped', { message: m });

@@ -42,6 +42,30 @@ describe('a lane past the flow gate', () => {
   });
 });
 
+describe('a state read still stale after the re-read at the gate', () => {
+  it('holds the head with a failure record (shown with its time left), not silently', async () => {
+    const whys: Array<string | undefined> = [];
+    const m = msg(1);
+    const deps = {
+      hold: {
+        isLost: () => false,
+        forState: async (_l: unknown, _e: unknown, _m: unknown, _s: number, why?: string) => {
+          whys.push(why);
+          return 'stop';
+        },
+      },
+      router: { route: async () => ({ kind: 'deliver', position: undefined, readAt: 0 }), isFresh: () => false },
+      failures: {},
+      app: { deliver: async () => { throw new Error('no app call expected'); } },
+      flow: { admit: async () => ({}), report: () => 'ok' },
+      clock: { now: Date.now, isStopping: () => false, backoff: () => 1, canStillHold: () => true, deliverySignal: new AbortController().signal },
+      emit: () => undefined,
+    } as unknown as LaneDeps;
+    await new Lane('A', [{ item: { ok: true, message: m }, receivedAt: Date.now() }], deps, () => undefined).run();
+    expect(whys).toEqual([expect.stringContaining('held in SQS')]);
+  });
+});
+
 describe('a hold the journal bump decided', () => {
   it('says what the bump found, not "closing its replay"', async () => {
     const table = new MemorySourceTable();
