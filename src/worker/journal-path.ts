@@ -210,6 +210,8 @@ export class ParkingPath {
     await this.ports.audit
       .record({ sourceId: m.sourceId, action: 'aside', actor: 'fifo-relay watchdog', reason: why, at: now, details: { messageId: m.messageId, seq: m.seq.text, sentAt: m.sentAt, deadlineAt, parked } })
       .catch(() => undefined);
+    // Best effort, like the journaled mark: the head is safe in the table whether or not the record says so.
+    await this.ports.control.markHeadAside?.(m.sourceId, m.messageId, now).catch(() => undefined);
     return { kind: 'aside', parked };
   }
 
