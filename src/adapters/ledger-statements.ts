@@ -13,7 +13,7 @@ export interface AdvanceRequest {
 }
 
 /** Success ends a failure streak: the attributes recordFailure sets, removed by every advance. */
-export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'heldBy', 'headJournaledAt'];
+export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'heldBy', 'headJournaledAt', 'headAsideAt'];
 const REMOVE = FAILURE_ATTRIBUTE_NAMES.map((a) => ` REMOVE ${a}`).join('');
 
 const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;

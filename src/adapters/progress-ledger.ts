@@ -190,7 +190,7 @@ export class DynamoLedger implements LedgerPort {
     };
     const set = [`${STUCK_ATTRIBUTE} = :flag`, `${STUCK_SINCE_ATTRIBUTE} = if_not_exists(${STUCK_SINCE_ATTRIBUTE}, :at)`, 'lastError = :err', 'attempt = :attempt', 'headMessageId = :m', 'headSeq = :seq', 'failedAt = :at', 'nextAttemptAt = :next'];
     // A head that fails is, by that, not (or no longer) journaled.
-    const remove: string[] = ['headJournaledAt'];
+    const remove: string[] = ['headJournaledAt', 'headAsideAt'];
     if (this.heldBy !== undefined) {
       values[':heldBy'] = { S: this.heldBy };
       set.push('heldBy = :heldBy');

@@ -46,6 +46,8 @@ export interface ControlPort {
   toActive(sourceId: string, r: { owner: string; expectVersion: number }): Promise<ControlWrite>;
   /** The failing head (headMessageId) is now in the journal: headJournaledAt, so views can say so truthfully. */
   markHeadJournaled?(sourceId: string, messageId: string, nowMs: number): Promise<void>;
+  /** The failing head (headMessageId) was put aside (kept in the table, deleted from SQS): headAsideAt, so no view counts its retention. */
+  markHeadAside?(sourceId: string, messageId: string, nowMs: number): Promise<void>;
   /** A failed replay attempt, for status: last error, head seq, attempts so far (cleared by every state change). */
   recordReplayFailure(sourceId: string, f: ReplayFailure): Promise<void>;
 }
@@ -207,12 +209,20 @@ export class DynamoSourceControl implements ControlPort {
   }
 
   async markHeadJournaled(sourceId: string, messageId: string, nowMs: number): Promise<void> {
+    await this.markHead(sourceId, messageId, nowMs, 'headJournaledAt');
+  }
+
+  async markHeadAside(sourceId: string, messageId: string, nowMs: number): Promise<void> {
+    await this.markHead(sourceId, messageId, nowMs, 'headAsideAt');
+  }
+
+  private async markHead(sourceId: string, messageId: string, nowMs: number, attribute: 'headJournaledAt' | 'headAsideAt'): Promise<void> {
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: ledgerKey(sourceId),
-          UpdateExpression: 'SET headJournaledAt = :now',
+          UpdateExpression: `SET ${attribute} = :now`,
           // Only the head the failure record names: a newer head's record must not look journaled.
           ConditionExpression: 'headMessageId = :m',
           ExpressionAttributeValues: { ':now': { N: String(nowMs) }, ':m': { S: messageId } },

@@ -10,6 +10,7 @@ import {
   type SourceSummary,
   type StuckThresholds,
 } from '../core/source-condition';
+import { ASIDE_PREFIX } from './aside-store';
 import { STUCK_INDEX } from './progress-ledger';
 import { STATE_INDEX } from './source-control';
 import { AUDIT_PREFIX, JOURNAL_PREFIX, journalSk, LEDGER_SK, parseSqsSeqText, PK, SEQLESS_RANGE, SK } from './table-keys';
@@ -58,6 +59,8 @@ export function recordOf(item: Item): SourceRecord {
     if (deadline !== undefined) head.retentionDeadlineAt = deadline;
     const journaledAt = num(item.headJournaledAt);
     if (journaledAt !== undefined) head.journaledAt = journaledAt;
+    const asideAt = num(item.headAsideAt);
+    if (asideAt !== undefined) head.asideAt = asideAt;
     if (item.heldBy?.S !== undefined) head.heldBy = item.heldBy.S;
     r.head = head;
   }
@@ -86,10 +89,18 @@ export interface AuditRecord {
   details?: string;
 }
 
+/** Messages put aside for the source (`aside#<messageId>` items): kept for an operator, never delivered. */
+export interface AsideSummary {
+  count: number;
+  messageIds: string[];
+}
+
 export interface SourceStory {
   source: SourceSummary;
   journal: JournalSummary;
   audit: AuditRecord[];
+  /** Absent when nobody looked. */
+  aside?: AsideSummary;
 }
 
 /** The header of a journal entry; its chunks (`j#<seq>#c000`) are parts of it, not entries. */
@@ -99,7 +110,7 @@ const isJournalHeader = (sk: string) => sk.startsWith(JOURNAL_PREFIX) && !sk.inc
 const STORY_ATTRIBUTES = [
   PK, SK, 'state', 'stateSince', 'stateReason', 'stateActor', 'producerSeq', 'sqsSeq', 'updatedAt', 'lastMessageId', 'journalCount',
   'stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt',
-  'retentionDeadlineAt', 'headJournaledAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
+  'retentionDeadlineAt', 'headJournaledAt', 'headAsideAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
 ];
 
 /**
@@ -139,6 +150,7 @@ export class SourceStatusReader {
     let ledger: Item | undefined;
     const journal: JournalSummary = { entries: 0 };
     const audit: AuditRecord[] = [];
+    const aside: AsideSummary = { count: 0, messageIds: [] };
     let found = false;
     let start: Item | undefined;
     do {
@@ -164,6 +176,9 @@ export class SourceStatusReader {
           journal.lastSeq = seq;
           const at = num(item.journaledAt);
           if (at !== undefined) journal.oldestJournaledAt = Math.min(journal.oldestJournaledAt ?? at, at);
+        } else if (sk.startsWith(ASIDE_PREFIX)) {
+          aside.count++;
+          aside.messageIds.push(sk.slice(ASIDE_PREFIX.length));
         } else if (sk.startsWith(AUDIT_PREFIX)) {
           audit.push({
             at: num(item.at) ?? Date.parse(sk.slice(AUDIT_PREFIX.length, AUDIT_PREFIX.length + 24)),
@@ -179,7 +194,7 @@ export class SourceStatusReader {
     if (!found) return undefined;
     const record: SourceRecord = ledger ? recordOf(ledger) : { sourceId, state: 'active' };
     await this.markJournaledHeads([record]);
-    return { source: summarize(record, thresholds, now), journal, audit };
+    return { source: summarize(record, thresholds, now), journal, audit, aside };
   }
 
   /**

@@ -129,6 +129,7 @@ export function formatStory(story: SourceStory, now: number): string[] {
     lines.push(`           last error: ${oneLine(h.lastError, 300)}`);
     if (h.heldBy !== undefined) lines.push(`           held by ${oneLine(h.heldBy, 120)} (the task that recorded the last failure)`);
     if (s.headJournaled === true) lines.push(`retention  head seq ${h.seq} is journaled: SQS retention no longer applies to it`);
+    else if (h.asideAt !== undefined) lines.push(`retention  head ${h.messageId} was put aside at ${iso(h.asideAt)}: kept in the table, no longer in SQS`);
     else if (h.retentionDeadlineAt !== undefined) {
       const left = h.retentionDeadlineAt - now;
       const when = `${left > 0 ? `SQS deletes the head in ${humanDuration(left)}` : `past SQS retention by ${humanDuration(-left)}`} (at ${iso(h.retentionDeadlineAt)})`;
@@ -137,6 +138,11 @@ export function formatStory(story: SourceStory, now: number): string[] {
   } else lines.push('head       not failing');
   const j = story.journal;
   lines.push(`journal    ${j.entries} ${j.entries === 1 ? 'entry' : 'entries'}${j.entries > 0 ? `, seq ${j.firstSeq} .. ${j.lastSeq}` : ''}`);
+  const a = story.aside;
+  if (a && a.count > 0) {
+    const shown = a.messageIds.slice(0, 20).map((id) => oneLine(id, 120));
+    lines.push(`aside      ${a.count} message(s) put aside (never delivered; see set-aside --list): ${shown.join(', ')}${a.count > shown.length ? `, and ${a.count - shown.length} more` : ''}`);
+  }
   if (story.audit.length === 0) lines.push('audit      none');
   else {
     lines.push(`audit      ${story.audit.length} record(s), oldest first`);

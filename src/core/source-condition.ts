@@ -25,6 +25,8 @@ export interface FailingHead {
   retentionDeadlineAt?: number;
   /** When this head went into the journal (headJournaledAt): from then on SQS retention no longer applies to it. */
   journaledAt?: number;
+  /** When this head was put aside (headAsideAt): kept in the table and deleted from SQS, so retention no longer applies. */
+  asideAt?: number;
   /** The task that recorded the last failure, while it held the head. */
   heldBy?: string;
 }
@@ -70,7 +72,7 @@ export function summarize(r: SourceRecord, t: StuckThresholds, now: number): Sou
   // A parked, replaying or closing source's head is safe only once it is in the journal: until
   // then SQS deletes it at its deadline like any other (a closing hold, a seq regression, an
   // invalid message, a park the holder has not acted on yet).
-  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true && r.head.journaledAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
+  if (r.head?.retentionDeadlineAt !== undefined && r.headJournaled !== true && r.head.journaledAt === undefined && r.head.asideAt === undefined) out.retentionLeftMs = r.head.retentionDeadlineAt - now;
   if (r.state !== 'active') {
     out.condition = r.state;
     return out;

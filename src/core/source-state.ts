@@ -85,8 +85,26 @@ export function parkDeadline(sentAtMs: number, retentionSeconds: number, share: 
   return sentAtMs + Math.floor(retentionSeconds * share * 1000);
 }
 
-/** A backoff that would carry the head past its park deadline is cut to end at the deadline (rule 3). */
+/**
+ * A backoff that would carry the head past its park deadline is cut to end at the deadline (rule 3).
+ * Never below one second (unless asked for less): a head at or past its deadline that cannot be
+ * parked must not be retried in a tight loop.
+ */
 export function capBackoffAtDeadline(backoffSeconds: number, nowMs: number, deadlineMs: number): number {
   const left = Math.floor((deadlineMs - nowMs) / 1000);
-  return Math.max(0, Math.min(backoffSeconds, left));
+  return Math.min(backoffSeconds, Math.max(1, left));
+}
+
+/** How long before SQS's retention a head kept in SQS must be visible again, for one more try to land in time. */
+export const RETENTION_MARGIN_SECONDS = 60;
+
+/**
+ * The backoff for a head of a source that is parked already (its journal write failed): the park
+ * deadline means nothing to it, only SQS's retention does. Cut to end a margin before the
+ * retention, but never below floorSeconds: past that point one more try is all that is left, and
+ * it must not spin.
+ */
+export function capBackoffAtRetention(backoffSeconds: number, nowMs: number, sentAtMs: number, retentionSeconds: number, floorSeconds: number): number {
+  const left = Math.floor((sentAtMs + (retentionSeconds - RETENTION_MARGIN_SECONDS) * 1000 - nowMs) / 1000);
+  return Math.max(Math.min(floorSeconds, backoffSeconds), Math.min(backoffSeconds, left));
 }

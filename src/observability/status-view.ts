@@ -158,7 +158,7 @@ export class StatusService {
     let oldest: HealthView['oldestFailingHead'];
     for (const s of sources) {
       const sentAt = s.head?.sentAt;
-      if (s.head && sentAt !== undefined && s.headJournaled !== true && (!oldest || sentAt < oldest.sentAt)) oldest = { sourceId: s.sourceId, seq: s.head.seq, sentAt, ageMs: now - sentAt };
+      if (s.head && sentAt !== undefined && s.headJournaled !== true && s.head.asideAt === undefined && (!oldest || sentAt < oldest.sentAt)) oldest = { sourceId: s.sourceId, seq: s.head.seq, sentAt, ageMs: now - sentAt };
     }
     return {
       app: judgeApp(sources, tasks, now, staleMs),

@@ -5,7 +5,7 @@ import type { AutoAsidePort } from '../adapters/journal-aside';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
-import { capBackoffAtDeadline, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
+import { capBackoffAtDeadline, capBackoffAtRetention, parkDeadline, routeFor, type SourceControl } from '../core/source-state';
 import { StandingReads, type ReceiveRead, type Standing } from './standing-reads';
 
 /** What became of a message of a parked or replaying source. */
@@ -14,8 +14,8 @@ export type JournalResult =
   /** The bump found the source active again (replay done): deliver from SQS, from this position. */
   | { kind: 'deliver'; position: LedgerPosition | undefined }
   | { kind: 'duplicate' }
-  /** Keep it in SQS a little while (closing, or a state that changed under us). */
-  | { kind: 'hold' }
+  /** Keep it in SQS a little while (closing, or a state that changed under us); why: what the bump found. */
+  | { kind: 'hold'; why: string }
   | { kind: 'error'; error: Error; conflict: boolean };
 
 export type AsideResult = { kind: 'go'; backoffSeconds: number } | { kind: 'aside'; parked: boolean } | { kind: 'hold' };
@@ -86,14 +86,14 @@ export class ParkingPath {
       return { kind: 'journaled', written };
     }
     // Act on the state the failed condition returned: the entry stays, the SQS message is kept.
-    if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold' };
+    if (isSeqRegression(m.seq, bump.control.position)) return { kind: 'hold', why: `the journal bump found seq ${m.seq.text} behind the position` };
     switch (routeFor(bump.control, m.seq)) {
       case 'duplicate':
         return { kind: 'duplicate' };
       case 'deliver':
         return { kind: 'deliver', position: bump.control.position };
       default:
-        return { kind: 'hold' };
+        return { kind: 'hold', why: bump.control.state === 'closing' ? 'the source is closing its replay' : `the journal bump found the source ${bump.control.state}` };
     }
   }
 
@@ -101,6 +101,16 @@ export class ParkingPath {
   capAtDeadline(m: RelayMessage | { sentAt: number }, backoffSeconds: number): number {
     if (!m.sentAt) return backoffSeconds;
     return capBackoffAtDeadline(backoffSeconds, this.now(), parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare));
+  }
+
+  /**
+   * For a head of a source already parked or replaying (its journal write failed): the park
+   * deadline is behind it by design, so only SQS's retention bounds its backoff; floorSeconds
+   * keeps a head near or past the retention from being retried in a tight loop.
+   */
+  capAtRetention(m: RelayMessage, backoffSeconds: number, floorSeconds: number): number {
+    if (!m.sentAt) return backoffSeconds;
+    return capBackoffAtRetention(backoffSeconds, this.now(), m.sentAt, this.opts.retentionSeconds, floorSeconds);
   }
 
   /**
@@ -114,13 +124,15 @@ export class ParkingPath {
     const deadlineAt = parkDeadline(m.sentAt, this.opts.retentionSeconds, this.opts.retentionParkShare);
     const now = this.now();
     if (now < deadlineAt) return { kind: 'go', backoffSeconds: Math.max(0, capBackoffAtDeadline(backoffSeconds, now, deadlineAt)) };
-    await this.ports.journal.put(entryFromMessage(m, now));
+    // Read before the journal put: a seq regression must never be journaled (replay would take it as delivered).
     const c = await this.ports.control.read(m.sourceId);
     if (isSeqRegression(m.seq, c.position)) return { kind: 'hold' };
     const route = routeFor(c, m.seq);
     if (route === 'duplicate') return { kind: 'duplicate' };
-    // Active, or closing (its head is held in SQS through the replay's last drain): park it.
     if (route !== 'deliver' && c.state !== 'closing') return { kind: 'hold' };
+    await this.ports.journal.put(entryFromMessage(m, now));
+    // Active, or closing (its head is held in SQS through the replay's last drain): park it, on
+    // the condition that nothing moved since the read.
     const ageSeconds = Math.round((now - m.sentAt) / 1000);
     const reason = `head seq ${m.seq.text} is ${ageSeconds} s old, past ${Math.round(this.opts.retentionParkShare * 100)}% of the queue's ${this.opts.retentionSeconds} s retention`;
     if (!(await this.parkJournaled(m, c, reason, now, { deadlineAt }))) return { kind: 'hold' };
@@ -137,17 +149,18 @@ export class ParkingPath {
   async journalAndPark(m: RelayMessage, reason: string): Promise<'parked' | 'journaled' | 'duplicate' | 'hold'> {
     const now = this.now();
     const before = await this.ports.control.read(m.sourceId);
+    // A seq regression has no place in the order: journaled, the position would make replay drop it as delivered.
+    if (isSeqRegression(m.seq, before.position)) return 'hold';
     if (before.state === 'parked' || before.state === 'replaying') {
       const j = await this.journal(m, true);
       return j.kind === 'journaled' || j.kind === 'duplicate' ? j.kind : 'hold';
     }
-    await this.ports.journal.put(entryFromMessage(m, now));
-    const c = await this.ports.control.read(m.sourceId);
-    if (isSeqRegression(m.seq, c.position)) return 'hold';
-    const route = routeFor(c, m.seq);
+    const route = routeFor(before, m.seq);
     if (route === 'duplicate') return 'duplicate';
-    if (route !== 'deliver' && c.state !== 'closing') return 'hold';
-    return (await this.parkJournaled(m, c, reason, now, {})) ? 'parked' : 'hold';
+    if (route !== 'deliver' && before.state !== 'closing') return 'hold';
+    await this.ports.journal.put(entryFromMessage(m, now));
+    // The park is conditioned on the version and position read before the put: a success landing meanwhile wins.
+    return (await this.parkJournaled(m, before, reason, now, {})) ? 'parked' : 'hold';
   }
 
   /** The head is journaled: park (bumping journalVersion in the same write), audit, and mark the head journaled. */
@@ -197,6 +210,8 @@ export class ParkingPath {
     await this.ports.audit
       .record({ sourceId: m.sourceId, action: 'aside', actor: 'fifo-relay watchdog', reason: why, at: now, details: { messageId: m.messageId, seq: m.seq.text, sentAt: m.sentAt, deadlineAt, parked } })
       .catch(() => undefined);
+    // Best effort, like the journaled mark: the head is safe in the table whether or not the record says so.
+    await this.ports.control.markHeadAside?.(m.sourceId, m.messageId, now).catch(() => undefined);
     return { kind: 'aside', parked };
   }
 

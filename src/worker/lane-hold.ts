@@ -50,7 +50,7 @@ export interface LaneHoldDeps {
   failures: FailureLog;
   backoff: BackoffFn;
   emit: Emit;
-  /** A head of sourceId now waits out seconds hidden in SQS (a park meanwhile can hand it back early). */
+  /** A head of sourceId the app refused now waits out seconds hidden in SQS (a park meanwhile can hand it back early). */
   onBackedOff?(sourceId: string, entry: QueueEntry, seconds: number): void;
   /** Carries out an operator's set-aside of a seq-regression head; absent without parking. */
   aside?: Pick<SetAsidePath, 'regression'>;
@@ -77,13 +77,18 @@ export class LaneHold {
     this.deps.deleter.add(held);
   }
 
-  /** The head waits out its backoff; everything after it is released at once. Returns how many were released. */
-  async backOff(lane: LaneCursor, backoffSeconds: number): Promise<number> {
+  /**
+   * The head waits out its backoff; everything after it is released at once. Returns how many were
+   * released. recallOnPark: only for a head of an active source that the app refused: a park
+   * meanwhile hands it back early to be journaled. Any other head (invalid, seq regression, a
+   * failed journal write, a parked or closing source's) would only come back to the same hold.
+   */
+  async backOff(lane: LaneCursor, backoffSeconds: number, recallOnPark = false): Promise<number> {
     lane.close();
     const plan = planAfterFailure(lane.entries, lane.index);
     const head = entryOf(plan.backoff);
     const sourceId = plan.backoff.item.ok ? plan.backoff.item.message.sourceId : plan.backoff.item.invalid.sourceId;
-    if (head && sourceId !== undefined && backoffSeconds > 0) this.deps.onBackedOff?.(sourceId, head, backoffSeconds);
+    if (recallOnPark && head && sourceId !== undefined && backoffSeconds > 0) this.deps.onBackedOff?.(sourceId, head, backoffSeconds);
     await this.setVisibility([[plan.backoff, backoffSeconds], ...plan.release.map((e): [LaneEntry, number] => [e, 0])]);
     if (plan.release.length > 0) this.deps.emit('released', { count: plan.release.length, reason: 'after-failure' });
     return plan.release.length;
@@ -169,7 +174,7 @@ export class LaneHold {
     return 'stop';
   }
 
-  /** cap: rule 3, the backoff ends by the head's park deadline. */
+  /** cap: rule 3, the backoff ends before the head's retention (its source is parked already). */
   async journalFailed(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, error: Error, conflict: boolean, cap: (seconds: number) => number): Promise<Stop> {
     const backoffSeconds = cap(this.deps.backoff(m.receiveCount, entry.receivedAt));
     this.deps.emit('journalError', { message: m, error, conflict, backoffSeconds });

@@ -14,8 +14,8 @@ export type RouteDecision =
   | { kind: 'duplicate' }
   /** Journaled and its journalVersion bumped (rule 4): delete it from SQS. */
   | { kind: 'journaled'; written: boolean }
-  /** Keep it in SQS a little while (closing, or a state that changed under the lane). */
-  | { kind: 'hold' }
+  /** Keep it in SQS a little while (closing, or a state that changed under the lane); why: for the failure record. */
+  | { kind: 'hold'; why: string }
   /** A producer seq that went backwards: kept and held whatever the state, routing it would delete it. */
   | { kind: 'regression'; position: LedgerPosition | undefined }
   | { kind: 'journal-error'; error: Error; conflict: boolean }
@@ -111,11 +111,14 @@ export class ParkingRouter extends PositionRouter {
       const j = await this.parking.journal(m, tried);
       if (j.kind === 'journaled') return { kind: 'journaled', written: j.written };
       if (j.kind === 'error') return { kind: 'journal-error', error: j.error, conflict: j.conflict };
-      if (j.kind !== 'deliver') return { kind: j.kind };
+      if (j.kind === 'duplicate') return { kind: 'duplicate' };
+      if (j.kind === 'hold') return { kind: 'hold', why: j.why };
       deliverFrom = j.position;
-      readAt = bumpFrom;
-    } else if (route !== 'deliver') {
-      return { kind: route };
+      readAt = this.parking.reads.answered(bumpFrom);
+    } else if (route === 'duplicate') {
+      return { kind: 'duplicate' };
+    } else if (route === 'hold') {
+      return { kind: 'hold', why: 'the source is closing its replay' };
     }
     this.cache.set(m.sourceId, deliverFrom);
     return judge(m, deliverFrom, readAt);

@@ -18,6 +18,11 @@ export class LaneWatch {
     return this.parking.capAtDeadline(m, backoffSeconds);
   }
 
+  /** The backoff of a parked source's head whose journal write failed: bounded by SQS's retention, never below floorSeconds. */
+  capJournal(m: RelayMessage, backoffSeconds: number, floorSeconds: number): number {
+    return this.parking.capAtRetention(m, backoffSeconds, floorSeconds);
+  }
+
   async aside(m: RelayMessage, reason: string, detail: string, backoffSeconds: number): Promise<AsideResult> {
     try {
       return await this.parking.watchAside(m, reason, detail, backoffSeconds);

@@ -137,23 +137,25 @@ export class Lane implements LaneCursor {
       await hold.release(this, this.rest(), 'shutdown');
       return 'stop';
     }
-    if (!this.deps.router.isFresh(routed.readAt)) {
-      // The wait at the gate outlasted the state read: read again, so a park made meanwhile is seen (rule 1).
-      const again = await this.deps.router.route(entry, m, this.ownProof, true, tried);
-      if (again.kind !== 'deliver' || !this.deps.router.isFresh(again.readAt)) {
-        flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
-        // A read slower than the bound itself allows no call: the head waits briefly and comes back.
-        return again.kind === 'deliver' ? hold.forState(this, entry, m) : this.routedAway(entry, m, again);
-      }
-      routed = again;
-    }
     // The wait at the gate can be long (a rate limit, a 429 pause, an open breaker): SQS may have
     // stopped hiding the message meanwhile, or its 12-hour limit may be too close for one more call.
+    // Checked before anything else is done with it: a message SQS no longer hides is not ours to journal.
     const lost = hold.isLost(this.current);
     if (lost || !clock.canStillHold(this.current.receivedAt)) {
       flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'no longer held' }, ticket);
       await hold.release(this, this.rest(), lost ? 'visibility-lost' : 'visibility-limit');
       return 'stop';
+    }
+    if (!this.deps.router.isFresh(routed.readAt)) {
+      // The wait at the gate outlasted the state read: read again, so a park made meanwhile is seen (rule 1).
+      const again = await this.deps.router.route(entry, m, this.ownProof, true, tried);
+      if (again.kind !== 'deliver' || !this.deps.router.isFresh(again.readAt)) {
+        flow.report(m.sourceId, { kind: 'aborted', durationMs: 0, detail: 'state changed at the gate' }, ticket);
+        // Still not fresh (a wait came after the read): the head waits briefly and comes back,
+        // recorded and watched like any head held in SQS.
+        return again.kind === 'deliver' ? this.holdInSqs(entry, m, 'the state read before the app call was stale') : this.routedAway(entry, m, again);
+      }
+      routed = again;
     }
     const attempt = m.receiveCount + this.heldTries;
     const outcome = await app.deliver(m, attempt, clock.deliverySignal);
@@ -189,7 +191,8 @@ export class Lane implements LaneCursor {
       }
       await this.deps.failures.record(failure, backoffSeconds, m);
       flow.backedOff(m.sourceId, entryOf(this.current), backoffSeconds, outcome);
-      const released = await hold.backOff(this, backoffSeconds);
+      // Routed to the app, so the source was active: a park meanwhile should reach this head early.
+      const released = await hold.backOff(this, backoffSeconds, true);
       emit('deliveryFailed', { message: m, attempt, outcome, backoffSeconds, released, held: false });
       return 'stop';
     }
@@ -219,12 +222,8 @@ export class Lane implements LaneCursor {
         await this.done(m);
         emit('journaled', { message: m, written: r.written });
         return 'next';
-      case 'hold': {
-        // Held through a replay's last drain: the watchdog covers it like a failing head (rules 3 and 7).
-        const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
-        if (typeof watched !== 'number') return watched;
-        return hold.forState(this, entry, m, watched, 'held in SQS: the source is closing its replay');
-      }
+      case 'hold':
+        return this.holdInSqs(entry, m, r.why);
       case 'regression': {
         const backoffSeconds = this.deps.clock.backoff(m.receiveCount, entry.receivedAt);
         const w = this.deps.watch ? await this.deps.watch.aside(m, 'seq-regression', regressionDetail(m, r.position), backoffSeconds) : undefined;
@@ -236,10 +235,18 @@ export class Lane implements LaneCursor {
         return 'stop';
       }
       case 'journal-error':
-        return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.cap(m, s) ?? s);
+        // The source is parked or replaying already: its park deadline is no bound, SQS's retention is.
+        return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.capJournal(m, s, this.deps.clock.backoff(1, entry.receivedAt)) ?? s);
       case 'read-failed':
         return hold.ledgerFailed(this, entry, m, 'read', r.error);
     }
+  }
+
+  /** Held in SQS a little while (a replay's last drain, a state the bump found, a stale read): recorded, and the watchdog covers it like a failing head (rules 3 and 7). */
+  private async holdInSqs(entry: LaneEntry, m: RelayMessage, why: string): Promise<Step> {
+    const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
+    if (typeof watched !== 'number') return watched;
+    return this.deps.hold.forState(this, entry, m, watched, `held in SQS: ${why}`);
   }
 
   /**
@@ -253,7 +260,7 @@ export class Lane implements LaneCursor {
     if (!this.deps.watch) return backoffSeconds;
     const w = await this.deps.watch.watch(m, backoffSeconds);
     if (w.kind === 'go') return w.backoffSeconds;
-    if (w.kind === 'hold') return hold.forState(this, entry, m);
+    if (w.kind === 'hold') return hold.forState(this, entry, m, undefined, 'held in SQS: the watchdog could not park the source (its state or position moved)');
     await this.done(m);
     if (w.kind === 'parked') emit('autoParked', { message: m, ageSeconds: Math.round((clock.now() - m.sentAt) / 1000), deadlineAt: w.deadlineAt });
     else emit('duplicateSkipped', { message: m });

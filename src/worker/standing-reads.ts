@@ -9,7 +9,17 @@ import { ACTIVE_UNKNOWN, type SourceControl } from '../core/source-state';
  */
 export const STANDING_MAX_AGE_MS = 1000;
 
-/** A source's state with the time its consistent read was sent. */
+/**
+ * A read slower than STANDING_MAX_AGE_MS is not refused for its own slowness (the lane would read
+ * again, as slowly, for ever): it stays usable for this long after its answer came, enough for the
+ * steps that follow it without any wait (slot or gate). A wait after it makes it stale as usual.
+ */
+export const ANSWERED_SLACK_MS = 200;
+
+/**
+ * A source's state with the time its consistent read counts as made: when it was sent, or, for a
+ * read that took longer than the bound, just under the bound before its answer came.
+ */
 export interface Standing {
   control: SourceControl;
   readAt: number;
@@ -42,13 +52,23 @@ export class StandingReads {
   ) {}
 
   async forReceive(sourceIds: string[]): Promise<ReceiveRead> {
-    const readAt = this.now();
-    return { readAt, controls: await this.control.readMany(sourceIds) };
+    const sentAt = this.now();
+    const controls = await this.control.readMany(sourceIds);
+    return { readAt: this.answered(sentAt), controls };
   }
 
   /** The time a read sent from now on would carry. */
   stamp(): number {
     return this.now();
+  }
+
+  /**
+   * The stamp of a read sent at sentAt whose answer has just come: sentAt, unless the read itself
+   * took longer than the bound; then it is fresh for ANSWERED_SLACK_MS more, and only a wait after
+   * it (for a slot, at the gate) makes it stale.
+   */
+  answered(sentAt: number): number {
+    return Math.max(sentAt, this.now() - this.maxAgeMs + ANSWERED_SLACK_MS);
   }
 
   isFresh(readAt: number): boolean {
@@ -81,9 +101,10 @@ export class StandingReads {
     const batch = this.pending;
     this.pending = new Map();
     this.scheduled = false;
-    const readAt = this.now();
+    const sentAt = this.now();
     try {
       const controls = await this.control.readMany([...batch.keys()]);
+      const readAt = this.answered(sentAt);
       for (const [id, waiters] of batch) for (const w of waiters) w.resolve({ control: controls.get(id) ?? ACTIVE_UNKNOWN, readAt });
     } catch (err) {
       for (const waiters of batch.values()) for (const w of waiters) w.reject(err);

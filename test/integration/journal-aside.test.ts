@@ -3,6 +3,8 @@ import { DynamoAsideStore as DynamoAside } from '../../src/adapters/aside-store'
 import type { AutoAsideEntry as AsideEntry } from '../../src/adapters/journal-aside';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
 import { SourceStatusReader } from '../../src/adapters/source-status';
+import { DynamoSourceControl } from '../../src/adapters/source-control';
+import { formatStory } from '../../src/cli/status';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';
 
 const entry = (over: Partial<AsideEntry> = {}): AsideEntry => ({
@@ -44,5 +46,33 @@ describe('a head put aside on DynamoDB Local', () => {
     const story = await status.describe('R', { attempts: 5, afterMs: 60_000 }, Date.now());
     expect(story?.source.producerSeq).toBe('5');
     expect(story?.journal.entries).toBe(0);
+  });
+
+  it('a put-aside head is marked on its item (no retention time left) and the story lists the aside items', async () => {
+    const ledger = new DynamoLedger(fx.dynamo, fx.table);
+    const queueId = entry().queueId;
+    await ledger.advance('S', { kind: 'producer', value: 5n, text: '5', key: '5', sqs: 1005n, queueId }, 'm-5', 1);
+    const now = Date.now();
+    await ledger.recordFailure('S', {
+      messageId: 'm-late-s', seq: '1', attempt: 3, error: 'seq went backwards: 1 arrived after 5 was delivered', atMs: now, nextAttemptAtMs: now + 1000,
+      headSentAt: now - 90_000, retentionDeadlineAt: now - 1000, headSeq: { kind: 'sqs', value: 1010n, text: '1', key: '1', sqs: 1010n, queueId },
+    });
+    await new DynamoAside(fx.dynamo, fx.table).putAside(entry({ sourceId: 'S', messageId: 'm-late-s' }));
+    const status = new SourceStatusReader(fx.dynamo, fx.table);
+    const before = await status.describe('S', { attempts: 5, afterMs: 60_000 }, now);
+    expect(before?.source.retentionLeftMs).toBeLessThan(0);
+    const control = new DynamoSourceControl(fx.dynamo, fx.table);
+    // Another head's id leaves the record alone; the head's own marks it.
+    await control.markHeadAside('S', 'someone-else', now);
+    expect((await status.describe('S', { attempts: 5, afterMs: 60_000 }, now))?.source.head?.asideAt).toBeUndefined();
+    await control.markHeadAside('S', 'm-late-s', now);
+    const story = await status.describe('S', { attempts: 5, afterMs: 60_000 }, now);
+    expect(story?.source.head?.asideAt).toBe(now);
+    expect(story?.source.retentionLeftMs).toBeUndefined();
+    expect(story?.aside).toEqual({ count: 1, messageIds: ['m-late-s'] });
+    const text = formatStory(story!, now).join('\n');
+    expect(text).toMatch(/^aside\s+1 message\(s\) put aside .*: m-late-s$/m);
+    expect(text).toMatch(/^retention\s+head m-late-s was put aside at /m);
+    expect((await status.list({ attempts: 5, afterMs: 60_000 }, now)).sources.find((x) => x.sourceId === 'S')?.retentionLeftMs).toBeUndefined();
   });
 });

@@ -64,6 +64,8 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   controlReads = 0;
   /** sourceId → messageId of the failing head marked journaled (headJournaledAt). */
   readonly headJournaled = new Map<string, string>();
+  /** sourceId → messageId of the failing head marked put aside (headAsideAt). */
+  readonly headAside = new Map<string, string>();
 
   private fields(sourceId: string): StateFields {
     return this.states.get(sourceId) ?? { state: 'active', controlVersion: 0, journalVersion: 0 };
@@ -103,6 +105,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
       toClosing: (id, r) => this.toClosing(id, r),
       toActive: (id, r) => this.toActive(id, r),
       markHeadJournaled: (id, m) => this.markHeadJournaled(id, m),
+      markHeadAside: (id, m) => this.markHeadAside(id, m),
       recordReplayFailure: async (id, f) => {
         this.replayFailures.set(id, { error: f.error, seq: f.seq, attempts: (this.replayFailures.get(id)?.attempts ?? 0) + 1 });
       },
@@ -191,6 +194,11 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   async markHeadJournaled(sourceId: string, messageId: string): Promise<void> {
     const last = this.failures.filter((f) => f.sourceId === sourceId).pop();
     if (last?.failure.messageId === messageId) this.headJournaled.set(sourceId, messageId);
+  }
+
+  async markHeadAside(sourceId: string, messageId: string): Promise<void> {
+    const last = this.failures.filter((f) => f.sourceId === sourceId).pop();
+    if (last?.failure.messageId === messageId) this.headAside.set(sourceId, messageId);
   }
 
   private enter(sourceId: string, state: SourceState, c: StateChange, journalBump: number): void {
