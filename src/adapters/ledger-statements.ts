@@ -10,10 +10,12 @@ export interface AdvanceRequest {
   nowMs: number;
   /** The caller's read just found no item: try INSERT first, saving the UPDATE that would fail. */
   insertFirst?: boolean;
+  /** A contiguous source: the advance lands only on position seq − 1, never past a hole. */
+  exactNext?: boolean;
 }
 
 /** Success ends a failure streak: the attributes recordFailure sets, removed by every advance. */
-export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'heldBy', 'headJournaledAt'];
+export const FAILURE_ATTRIBUTE_NAMES = ['stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt', 'retentionDeadlineAt', 'heldBy', 'headJournaledAt', 'gapSeq', 'gapSince'];
 const REMOVE = FAILURE_ATTRIBUTE_NAMES.map((a) => ` REMOVE ${a}`).join('');
 
 const quoted = (table: string) => `"${table.replace(/"/g, '""')}"`;
@@ -29,7 +31,13 @@ export function advanceStatement(table: string, r: AdvanceRequest): BatchStateme
   const params: AttributeValue[] = [{ S: sqsSeqText(r.seq.sqs) }, { S: r.seq.queueId }, { S: r.seq.kind }, { S: r.messageId }, { N: String(r.nowMs) }];
   const key = `${PK} = ? AND ${SK} = '${LEDGER_SK}'`;
   let statement: string;
-  if (r.seq.kind === 'producer') {
+  if (r.seq.kind === 'producer' && r.exactNext) {
+    const prev = r.seq.value - 1n;
+    const cond = prev === 0n ? 'producerSeq IS MISSING' : 'producerSeq = ?';
+    statement = `UPDATE ${quoted(table)} ${set} SET producerSeq = ?${REMOVE} WHERE ${key} AND ${cond}`;
+    params.push({ N: r.seq.text }, { S: r.sourceId });
+    if (prev !== 0n) params.push({ N: prev.toString() });
+  } else if (r.seq.kind === 'producer') {
     statement = `UPDATE ${quoted(table)} ${set} SET producerSeq = ?${REMOVE} WHERE ${key} AND (producerSeq IS MISSING OR producerSeq < ?)`;
     params.push({ N: r.seq.text }, { S: r.sourceId }, { N: r.seq.text });
   } else {

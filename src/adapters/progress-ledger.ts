@@ -51,12 +51,35 @@ export interface StuckSource {
 
 export type AdvanceResult = { status: 'advanced' } | { status: 'stale'; position: LedgerPosition | undefined };
 
+export interface AdvanceOptions {
+  /** A contiguous source: the advance lands only on position seq − 1 (see AdvanceRequest.exactNext). */
+  exactNext?: boolean;
+}
+
+/**
+ * An exact-next advance whose position is below seq − 1: recording it would pass a hole. Thrown,
+ * not returned as stale, so the message is kept and comes back (the app sees its key again).
+ */
+export function exactNextRefused(sourceId: string, seq: Sequence, position: LedgerPosition | undefined): Error {
+  const err = new Error(`exact-next advance of ${sourceId} to seq ${seq.text} refused: the position is ${String(position?.producerSeq ?? 0n)}`);
+  err.name = 'ExactNextRefused';
+  return err;
+}
+
+/** Stale when the position covers seq; an exact-next advance that met a lower position is an error. */
+export function settleStale(sourceId: string, seq: Sequence, position: LedgerPosition | undefined, exactNext: boolean | undefined): AdvanceResult {
+  if (exactNext && seq.kind === 'producer' && !(position?.producerSeq !== undefined && position.producerSeq >= seq.value)) throw exactNextRefused(sourceId, seq, position);
+  return { status: 'stale', position };
+}
+
 /** The progress ledger as the worker sees it. */
 export interface LedgerPort {
   read(sourceId: string): Promise<LedgerPosition | undefined>;
   /** Forward-only: 'stale' when the ledger already holds this sequence or a later one. */
-  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult>;
+  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult>;
   recordFailure(sourceId: string, failure: FailureRecord): Promise<void>;
+  /** A contiguous source waits for gap.seq (position + 1), in neither the queue nor the journal: gapSeq and gapSince, removed by the next advance. */
+  recordGap?(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void>;
 }
 
 /** What a batched advance gives each request: its result, or the error that failed only it. */
@@ -78,6 +101,14 @@ export function positionOf(item: Record<string, AttributeValue> | undefined): Le
 }
 
 const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
+
+function staleOrError(r: AdvanceRequest, position: LedgerPosition | undefined): BatchAdvanceOutcome {
+  try {
+    return settleStale(r.sourceId, r.seq, position, r.exactNext);
+  } catch (err) {
+    return err as Error;
+  }
+}
 
 export class DynamoLedger implements LedgerPort {
   constructor(
@@ -106,7 +137,7 @@ export class DynamoLedger implements LedgerPort {
     return positionOf(out.Item);
   }
 
-  async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
+  async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult> {
     const values: Record<string, AttributeValue> = {
       ':s': { S: sqsSeqText(seq.sqs) },
       ':q': { S: seq.queueId },
@@ -120,6 +151,15 @@ export class DynamoLedger implements LedgerPort {
       values[':p'] = { N: seq.text };
       set += ', producerSeq = :p';
       condition = 'attribute_not_exists(producerSeq) OR producerSeq < :p';
+      if (opts?.exactNext) {
+        // Never past a hole: only position seq − 1 moves to seq.
+        const prev = seq.value - 1n;
+        if (prev === 0n) condition = 'attribute_not_exists(producerSeq)';
+        else {
+          values[':prev'] = { N: prev.toString() };
+          condition = 'producerSeq = :prev';
+        }
+      }
     } else {
       condition = 'attribute_not_exists(sqsSeq) OR sqsQueueId <> :q OR sqsSeq < :s';
     }
@@ -138,8 +178,30 @@ export class DynamoLedger implements LedgerPort {
       );
       return { status: 'advanced' };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return { status: 'stale', position: positionOf(err.Item) };
+      if (err instanceof ConditionalCheckFailedException) return settleStale(sourceId, seq, positionOf(err.Item), opts?.exactNext);
       throw err;
+    }
+  }
+
+  async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
+    const prev = gap.seq - 1n;
+    const values: Record<string, AttributeValue> = { ':g': { N: gap.seq.toString() }, ':now': { N: String(gap.nowMs) } };
+    if (prev !== 0n) values[':prev'] = { N: prev.toString() };
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: ledgerKey(sourceId),
+          // gapSince stays from the first hold of this gap: every advance removes both.
+          UpdateExpression: 'SET gapSeq = :g, gapSince = if_not_exists(gapSince, :now)',
+          // Only while the hole is still position + 1: a late write cannot mark a source that moved on.
+          ConditionExpression: prev === 0n ? 'attribute_not_exists(producerSeq)' : 'producerSeq = :prev',
+          ExpressionAttributeValues: values,
+        }),
+        this.callOptions,
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
 
@@ -168,8 +230,9 @@ export class DynamoLedger implements LedgerPort {
         // No answer for a statement is not a success: the message must not be deleted on it.
         if (!response) out[at] = new Error('ledger advance got no answer for its statement in the batch');
         else if (!error) out[at] = { status: 'advanced' };
+        else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item && requests[at]?.exactNext && requests[at]?.seq.value !== 1n) out[at] = staleOrError(requests[at] as AdvanceRequest, undefined);
         else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item) next.push({ at, insert: true });
-        else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = { status: 'stale', position: positionOf(error.Item) };
+        else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = staleOrError(requests[at] as AdvanceRequest, positionOf(error.Item));
         else if (insert && error.Code === 'DuplicateItem') next.push({ at, insert: false });
         else out[at] = statementError(error);
       });

@@ -83,6 +83,7 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
   if (item.stateSince?.N !== undefined) c.stateSince = Number(item.stateSince.N);
   if (item.stateReason?.S !== undefined) c.stateReason = item.stateReason.S;
   if (item.stateActor?.S !== undefined) c.stateActor = item.stateActor.S;
+  if (item.contiguous?.BOOL === true) c.contiguous = true;
   return c;
 }
 

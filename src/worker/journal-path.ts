@@ -1,6 +1,7 @@
 import type { AuditPort } from '../adapters/audit-log';
-import { entryFromMessage, JournalConflictError, type JournalPort } from '../adapters/journal';
+import { entryFromMessage, JournalConflictError, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { AsidePort } from '../adapters/journal-aside';
+import type { JournalRangePort } from '../adapters/journal-range';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
@@ -27,6 +28,8 @@ export interface ParkingPorts {
   audit: AuditPort;
   /** Where a head that can never take its place in the order is saved before its deadline. */
   aside?: AsidePort;
+  /** Reads a contiguous source's missing seqs by key; without it they are looked for in the whole journal. */
+  range?: JournalRangePort;
 }
 
 export interface ParkingOptions {
@@ -91,6 +94,19 @@ export class ParkingPath {
       default:
         return { kind: 'hold' };
     }
+  }
+
+  /**
+   * A contiguous source's producer entries from … to (inclusive), in seq order, with their bodies:
+   * the seqs a lane must deliver before the one it holds.
+   */
+  async producerEntries(sourceId: string, position: LedgerPosition | undefined, from: bigint, to: bigint, limit: number): Promise<JournalEntry[]> {
+    if (this.ports.range) return this.ports.range.producerRange(sourceId, from, to, limit);
+    const above = await this.ports.journal.above(sourceId, position, Number.MAX_SAFE_INTEGER);
+    return above
+      .filter((e) => e.seq.kind === 'producer' && e.seq.value >= from && e.seq.value <= to)
+      .sort((a, b) => (a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0))
+      .slice(0, limit);
   }
 
   /** Rule 3 without any I/O: a backoff that ends by the head's park deadline. */

@@ -126,7 +126,7 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
   const cache = new LedgerCache(opts.ledgerCacheSize);
   const lanes: LaneDeps = {
     hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit, ...(recall ? { onBackedOff: (id, e, s) => recall.backedOff(id, e, s) } : {}) }),
-    router: parking ? new ParkingRouter(deps.ledger, cache, parking) : new PositionRouter(deps.ledger, cache),
+    router: parking ? new ParkingRouter(deps.ledger, cache, parking, now) : new PositionRouter(deps.ledger, cache),
     ...(parking ? { watch: new LaneWatch(parking, emit) } : {}),
     failures,
     app: deps.app,

@@ -64,6 +64,8 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   controlReads = 0;
   /** sourceId → messageId of the failing head marked journaled (headJournaledAt). */
   readonly headJournaled = new Map<string, string>();
+  /** Sources declared contiguous (the ledger item's `contiguous`, set by the producer). */
+  readonly contiguous = new Set<string>();
 
   private fields(sourceId: string): StateFields {
     return this.states.get(sourceId) ?? { state: 'active', controlVersion: 0, journalVersion: 0 };
@@ -79,6 +81,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
     if (f.stateSince !== undefined) c.stateSince = f.stateSince;
     if (f.stateReason !== undefined) c.stateReason = f.stateReason;
     if (f.stateActor !== undefined) c.stateActor = f.stateActor;
+    if (this.contiguous.has(sourceId)) c.contiguous = true;
     return c;
   }
 
