@@ -3,6 +3,7 @@ import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapter
 import { CallCutoff, withCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
 import { GroupCommitLedger } from './adapters/ledger-group-commit';
+import { DynamoJournalRange } from './adapters/journal-range';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
 import { DynamoAside } from './adapters/journal-aside';
@@ -100,7 +101,14 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   // Shutdown's hard deadline cuts the parking adapters' calls too.
   const cutDynamo = withCutoff(dynamo, cutoff);
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
-  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable), aside: new DynamoAside(cutDynamo, config.progressTable) };
+  const journal = new DynamoJournal(cutDynamo, config.progressTable);
+  const parking = {
+    control,
+    journal,
+    audit: new DynamoAuditLog(cutDynamo, config.progressTable),
+    aside: new DynamoAside(cutDynamo, config.progressTable),
+    range: new DynamoJournalRange(cutDynamo, config.progressTable, journal),
+  };
 
   let facts: QueueFacts;
   try {

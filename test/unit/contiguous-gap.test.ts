@@ -1,4 +1,6 @@
 import { Worker, type WorkerOptions } from '../../src/worker/worker';
+import { Replayer } from '../../src/worker/replayer';
+import { parkSource, unparkSource } from '../../src/cli/source-actions';
 import type { WorkerEvents } from '../../src/worker/events';
 import { sha256, type JournalEntry } from '../../src/adapters/journal';
 import { contiguousStep, fillPlan } from '../../src/core/contiguity';
@@ -157,5 +159,41 @@ describe('contiguous sources: exactly next, gaps filled from the journal or held
     expect(table.positions.get('A')?.producerSeq).toBe(5n);
     expect(await table.advance('A', producerSeq(5), 'm5', Date.now(), { exactNext: true })).toMatchObject({ status: 'stale' });
     expect(await table.advance('A', producerSeq(6), 'm6', Date.now(), { exactNext: true })).toEqual({ status: 'advanced' });
+  });
+
+  it('a journal entry younger than a producer may rewrite it is not delivered yet, and is no gap', async () => {
+    const queue = new MemoryFifoQueue();
+    const table = new MemorySourceTable();
+    await contiguousSource(table, 'A', 0, [2]);
+    await table.put({ ...producerEntry('A', 1), journaledAt: Date.now() });
+    const app = new ScriptedApp();
+    queue.send('A', 'A-2', seqAttr(2));
+    worker = new Worker(options(), { queue, ledger: table, app, parking: ports(table) });
+    const held = collect(worker, 'heldForState');
+    const gaps = collect(worker, 'gapHeld');
+    worker.start();
+    await waitFor('held while 1 settles', () => held.length >= 1);
+    expect(app.calls).toEqual([]);
+    expect(gaps).toEqual([]);
+    expect(table.gaps.has('A')).toBe(false);
+  });
+
+  it('replay of a parked contiguous source stops at a gap and goes on once the missing seq is journaled', async () => {
+    const table = new MemorySourceTable();
+    await contiguousSource(table, 'A', 5, [6, 8]);
+    const act = { actor: 'op', reason: 'test' };
+    await parkSource(ports(table), { sourceId: 'A', ...act, nowMs: Date.now() });
+    await unparkSource(ports(table), { sourceId: 'A', ...act, nowMs: Date.now(), dryRun: false, limit: 10 });
+    const app = new ScriptedApp();
+    const r = new Replayer(
+      { ...ports(table), ledger: table, app, listReplaying: async () => ['A'] },
+      { owner: 'r1', leaseMs: 30_000, pollMs: 10, batch: 2, maxBackoffMs: 100 },
+    );
+    expect(await r.replay('A')).toBe('failed');
+    expect(app.seqsOf('A')).toEqual([6]);
+    expect(table.positions.get('A')?.producerSeq).toBe(6n);
+    await table.put(producerEntry('A', 7));
+    expect(await r.replay('A')).toBe('done');
+    expect(app.seqsOf('A')).toEqual([6, 7, 8]);
   });
 });
