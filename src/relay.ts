@@ -4,9 +4,9 @@ import { CallCutoff, withCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
 import { GroupCommitLedger } from './adapters/ledger-group-commit';
 import { DynamoJournalRange } from './adapters/journal-range';
+import { DynamoAsideStore } from './adapters/aside-store';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
-import { DynamoAside } from './adapters/journal-aside';
 import { DynamoLedger } from './adapters/progress-ledger';
 import { SourceStatusReader } from './adapters/source-status';
 import { DynamoSourceControl } from './adapters/source-control';
@@ -101,12 +101,15 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   // Shutdown's hard deadline cuts the parking adapters' calls too.
   const cutDynamo = withCutoff(dynamo, cutoff);
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
+  // One store for both ways a head is set aside (the watchdog's and an operator's).
+  const aside = new DynamoAsideStore(cutDynamo, config.progressTable);
   const journal = new DynamoJournal(cutDynamo, config.progressTable);
   const parking = {
     control,
     journal,
     audit: new DynamoAuditLog(cutDynamo, config.progressTable),
-    aside: new DynamoAside(cutDynamo, config.progressTable),
+    aside,
+    setAside: aside,
     range: new DynamoJournalRange(cutDynamo, config.progressTable, journal),
   };
 

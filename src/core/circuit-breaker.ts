@@ -13,6 +13,8 @@
  * whole task slows, not only the source that got it.
  */
 
+import { OutcomeWindow } from './outcome-window';
+
 export type BreakerState = 'closed' | 'open' | 'probing' | 'ramping';
 
 /** What an outcome says about the app as a whole. */
@@ -82,11 +84,8 @@ export interface BreakerSnapshot {
   timeInStateMs: Record<BreakerState, number>;
 }
 
-interface Sample {
-  at: number;
-  source: string;
-  failed: boolean;
-}
+/** Shortest run of consecutive failures the streak rule acts on. */
+const STREAK_FLOOR = 10;
 
 /** Classifies an outcome shaped like the app adapter's, without depending on it. */
 export function classify(outcome: { kind: string; status?: number }): CallClass {
@@ -108,7 +107,7 @@ export function classify(outcome: { kind: string; status?: number }): CallClass 
 export class CircuitBreaker {
   private state: BreakerState = 'closed';
   private since: number;
-  private samples: Sample[] = [];
+  private readonly window: OutcomeWindow;
   private probeDelayMs: number;
   private nextProbeAt = 0;
   private rampStartedAt = 0;
@@ -121,6 +120,7 @@ export class CircuitBreaker {
   ) {
     this.since = now;
     this.probeDelayMs = policy.probeBaseMs;
+    this.window = new OutcomeWindow(policy.windowMs);
   }
 
   get current(): BreakerState {
@@ -173,18 +173,19 @@ export class CircuitBreaker {
       if (cls === 'failed' || cls === 'throttled') return { hold: true, transition: this.reopen(now, 'probe failed', true) };
       this.probeDelayMs = this.policy.probeBaseMs;
       this.rampStartedAt = Math.max(now, this.pausedUntil);
-      this.samples = [];
+      this.window.clear();
       return { hold: false, transition: this.move('ramping', now, 'probe answered') };
     }
     if (this.state === 'open' || this.state === 'probing') {
       // A call started before the breaker opened: the probe alone decides.
       return { hold: cls !== 'answered' };
     }
-    this.samples.push({ at: now, source, failed: cls !== 'answered' });
-    this.prune(now);
-    if (cls !== 'answered' && this.trips()) {
+    this.window.push({ at: now, source, failed: cls !== 'answered' });
+    this.window.prune(now);
+    const tripped = cls !== 'answered' ? this.trips() : undefined;
+    if (tripped) {
       this.probeDelayMs = this.policy.probeBaseMs;
-      transition = this.reopen(now, this.describeWindow(), false);
+      transition = this.reopen(now, tripped, false);
     }
     return { hold: cls === 'throttled' || this.isHolding(), ...(transition ? { transition } : {}) };
   }
@@ -205,15 +206,14 @@ export class CircuitBreaker {
   }
 
   snapshot(now: number): BreakerSnapshot {
-    this.prune(now);
-    const failed = this.samples.filter((s) => s.failed);
+    this.window.prune(now);
     const timeInStateMs = { ...this.spent, [this.state]: this.spent[this.state] + (now - this.since) };
     return {
       state: this.state,
       since: this.since,
-      windowCalls: this.samples.length,
-      windowFailures: failed.length,
-      windowFailingSources: new Set(failed.map((s) => s.source)).size,
+      windowCalls: this.window.calls,
+      windowFailures: this.window.failures,
+      windowFailingSources: this.window.failingSources,
       ...(this.state === 'open' ? { nextProbeAt: this.nextProbeAt } : {}),
       probeDelayMs: this.probeDelayMs,
       ...(this.pausedUntil > now ? { pausedUntil: this.pausedUntil } : {}),
@@ -243,25 +243,50 @@ export class CircuitBreaker {
     return this.rampStartedAt + (steps + 1) * this.policy.rampStepMs;
   }
 
-  private trips(): boolean {
-    if (!this.policy.enabled) return false;
-    const failed = this.samples.filter((s) => s.failed);
-    const sources = new Set(failed.map((s) => s.source)).size;
+  /** Why the breaker should open now, if it should. */
+  private trips(): string | undefined {
+    if (!this.policy.enabled) return undefined;
+    const streak = this.streakTrips();
+    if (streak) return `${streak.calls} calls in a row failed across ${streak.sources} sources`;
+    return this.shareTrips() ? this.describeWindow() : undefined;
+  }
+
+  /**
+   * An app that starts failing everywhere after a busy spell: the share rule would wait until
+   * the failures outnumber the window's successes (several failing calls per source). A run of
+   * failures with no answer between them, long enough to cover the sources the window has seen
+   * calling (within [STREAK_FLOOR, minCalls]) and spread over minSources, says the same at once.
+   * The floor keeps a flaky-but-up app from tripping it by chance: one call in five failing at
+   * random strings ten failures together about once in 10^7 calls.
+   */
+  private streakTrips(): { calls: number; sources: number } | undefined {
+    const needed = Math.max(this.policy.minSources, Math.min(this.policy.minCalls, Math.max(STREAK_FLOOR, this.window.activeSources)));
+    const sources = new Set<string>();
+    for (let n = 0; n < needed; n++) {
+      const s = this.window.fromEnd(n);
+      if (!s?.failed) return undefined;
+      sources.add(s.source);
+    }
+    return sources.size >= this.policy.minSources ? { calls: needed, sources: sources.size } : undefined;
+  }
+
+  private shareTrips(): boolean {
+    const w = this.window;
     // The call count is required while ramping too: with few calls a flaky-but-up app (say 20 %
     // failures) would reach the share by chance and make the breaker flap, starving throughput.
-    const enoughCalls = this.samples.length >= this.policy.minCalls;
-    return enoughCalls && sources >= this.policy.minSources && failed.length / this.samples.length >= this.policy.failureRate;
+    const enoughCalls = w.calls >= this.policy.minCalls;
+    return enoughCalls && w.failingSources >= this.policy.minSources && w.failures / w.calls >= this.policy.failureRate;
   }
 
   private describeWindow(): string {
-    const failed = this.samples.filter((s) => s.failed);
-    return `${failed.length}/${this.samples.length} calls failed across ${new Set(failed.map((s) => s.source)).size} sources`;
+    const w = this.window;
+    return `${w.failures}/${w.calls} calls failed across ${w.failingSources} sources`;
   }
 
   private reopen(now: number, reason: string, backOff: boolean): Transition {
     if (backOff) this.probeDelayMs = Math.min(this.policy.probeMaxMs, this.probeDelayMs * 2);
     this.nextProbeAt = now + (reason === 'probe aborted' ? 0 : this.probeDelayMs);
-    this.samples = [];
+    this.window.clear();
     return this.move('open', now, reason);
   }
 
@@ -272,12 +297,5 @@ export class CircuitBreaker {
     this.state = to;
     this.since = now;
     return { from, to, at: now, inPreviousMs, reason };
-  }
-
-  private prune(now: number): void {
-    const from = now - this.policy.windowMs;
-    let i = 0;
-    while (i < this.samples.length && (this.samples[i] as Sample).at <= from) i++;
-    if (i > 0) this.samples.splice(0, i);
   }
 }

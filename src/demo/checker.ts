@@ -27,6 +27,11 @@ export interface CheckOptions {
    * duplicate: kill ∈ [original.at − maxCallMs, duplicate.at].
    */
   maxCallMs: number;
+  /**
+   * Messages an operator skipped on purpose (`fifo-relay skip`): not lost, and never to succeed;
+   * the message after one waits only for the one before it.
+   */
+  skipped?: readonly SentMessage[];
 }
 
 export interface OrderViolation {
@@ -61,7 +66,9 @@ export interface Rule {
 }
 
 export interface RunVerdict {
+  /** Sent and not skipped: what must be delivered. */
   sent: number;
+  skipped: number;
   sources: number;
   calls: number;
   failedCalls: number;
@@ -90,13 +97,16 @@ export function judgeRun(sent: readonly SentMessage[], records: readonly AppReco
   const predecessor = new Map<string, string>();
   const lastSent = new Map<string, string>();
   const sentKeys = new Set<string>();
+  const skippedKeys = new Set((opts.skipped ?? []).map((m) => keyOf(m.sourceId, m.seq)));
   for (const m of sent) {
     const key = keyOf(m.sourceId, m.seq);
-    sentKeys.add(key);
     const prev = lastSent.get(m.sourceId);
     if (prev !== undefined) predecessor.set(key, prev);
+    if (skippedKeys.has(key)) continue;
+    sentKeys.add(key);
     lastSent.set(m.sourceId, key);
   }
+  const skippedDelivered: string[] = [];
 
   const firstSuccess = new Map<string, { at: number; idempotencyKey: string }>();
   const lastFirstSeq = new Map<string, { seq: bigint; text: string }>();
@@ -114,7 +124,7 @@ export function judgeRun(sent: readonly SentMessage[], records: readonly AppReco
     const key = keyOf(r.sourceId, r.seq);
     maxAttempt = Math.max(maxAttempt, r.attempt);
     if (r.idempotencyKey !== key) badKeys.push({ key, idempotencyKey: r.idempotencyKey });
-    if (!sentKeys.has(key)) unexpected.add(key);
+    if (!sentKeys.has(key) && !skippedKeys.has(key)) unexpected.add(key);
 
     // One at a time, in order: no call for a message before the one sent ahead of it succeeded.
     const pred = predecessor.get(key);
@@ -124,6 +134,10 @@ export function judgeRun(sent: readonly SentMessage[], records: readonly AppReco
 
     if (!isSuccess(r.status)) {
       failedCalls++;
+      continue;
+    }
+    if (skippedKeys.has(key)) {
+      skippedDelivered.push(key);
       continue;
     }
     const first = firstSuccess.get(key);
@@ -169,8 +183,16 @@ export function judgeRun(sent: readonly SentMessage[], records: readonly AppReco
     },
     { rule: 'nothing delivered that was not sent', ok: unexpected.size === 0, detail: unexpected.size === 0 ? 'none' : `${unexpected.size}: ${[...unexpected].slice(0, 10).join(', ')}` },
   ];
+  if (skippedKeys.size > 0) {
+    rules.push({
+      rule: 'skipped messages never delivered',
+      ok: skippedDelivered.length === 0,
+      detail: skippedDelivered.length === 0 ? `${skippedKeys.size} skipped, none accepted by the app` : `accepted after all: ${skippedDelivered.slice(0, 10).join(', ')}`,
+    });
+  }
   return {
     sent: sentKeys.size,
+    skipped: skippedKeys.size,
     sources: lastSent.size,
     calls: records.length,
     failedCalls,

@@ -35,6 +35,7 @@ export function logWorkerEvents(worker: Worker, log: Logger): void {
     log.error({ event: 'journal_error', ...ids(e.message), conflict: e.conflict, err: e.error, backoffSeconds: e.backoffSeconds }, e.conflict ? 'journal conflict: a different message holds this seq; kept in SQS' : 'journal write failed; kept in SQS'),
   );
   worker.on('heldForState', (e) => log.info({ event: 'held_for_state', ...ids(e.message), backoffSeconds: e.backoffSeconds }, 'source is finishing a replay: message kept in SQS briefly'));
+  worker.on('setAside', (e) => log.warn({ event: 'set_aside', ...ids(e.message), detail: e.detail }, 'operator set-aside done: the head is kept in the table (aside) and deleted from SQS'));
   worker.on('autoParked', (e) =>
     log.error(
       { event: 'auto_parked', ...ids(e.message), ageSeconds: e.ageSeconds, deadlineAt: e.deadlineAt },

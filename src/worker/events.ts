@@ -32,6 +32,8 @@ export interface WorkerEvents {
   gapHeld: [{ message: RelayMessage; missing: bigint }];
   /** A contiguous source was behind `before`: `message` (its position + 1) was delivered from the journal first. */
   filledFromJournal: [{ message: RelayMessage; before: RelayMessage }];
+  /** An operator's set-aside of a seq-regression head was carried out: kept in the table, deleted from SQS. */
+  setAside: [{ message: RelayMessage; detail: string }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */
   autoParked: [{ message: RelayMessage; ageSeconds: number; deadlineAt: number }];
   /** A head that can never take its place in the order was put aside before its deadline and deleted from SQS. */

@@ -1,6 +1,7 @@
 import type { AuditPort } from '../adapters/audit-log';
 import { entryFromMessage, JournalConflictError, type JournalEntry, type JournalPort } from '../adapters/journal';
-import type { AsidePort } from '../adapters/journal-aside';
+import type { AsidePort } from '../adapters/aside-store';
+import type { AutoAsidePort } from '../adapters/journal-aside';
 import type { JournalRangePort } from '../adapters/journal-range';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
@@ -27,7 +28,10 @@ export interface ParkingPorts {
   journal: JournalPort;
   audit: AuditPort;
   /** Where a head that can never take its place in the order is saved before its deadline. */
-  aside?: AsidePort;
+  /** The watchdog's put-aside of a head at its retention deadline. */
+  aside?: AutoAsidePort;
+  /** An operator's set-aside, carried out by the holder (the same store as aside in production). */
+  setAside?: AsidePort;
   /** Reads a contiguous source's missing seqs by key; without it they are looked for in the whole journal. */
   range?: JournalRangePort;
 }

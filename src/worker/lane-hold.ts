@@ -6,6 +6,7 @@ import type { DeleteBatcher } from './delete-batcher';
 import type { ReleaseReason, WorkerEvents } from './events';
 import type { Heartbeat } from './heartbeat';
 import { failureOf, type FailureLog } from './lane-failures';
+import type { SetAsidePath } from './set-aside-path';
 import type { ReceiveRead } from './standing-reads';
 
 export interface LaneEntry {
@@ -51,6 +52,8 @@ export interface LaneHoldDeps {
   emit: Emit;
   /** A head of sourceId now waits out seconds hidden in SQS (a park meanwhile can hand it back early). */
   onBackedOff?(sourceId: string, entry: QueueEntry, seconds: number): void;
+  /** Carries out an operator's set-aside of a seq-regression head; absent without parking. */
+  aside?: Pick<SetAsidePath, 'regression'>;
 }
 
 /**
@@ -133,12 +136,28 @@ export class LaneHold {
       firstReceivedAt: m.firstReceivedAt,
       sentAt: m.sentAt,
     };
+    if (await this.setAside(lane, entry, m, detail)) return 'stop';
     // Its producer seq is behind the position by definition: the record is conditioned on its SQS place instead.
     const sequence = { ...m.seq, kind: 'sqs' as const, value: m.seq.sqs };
     await this.deps.failures.record({ ...failureOf(m, m.receiveCount, detail), sequence }, backoffSeconds, m);
     const released = await this.backOff(lane, backoffSeconds);
     this.deps.emit('invalidMessage', { invalid, backoffSeconds, released });
     return 'stop';
+  }
+
+  /** The operator asked for this head to be set aside: kept in the table first, then deleted; the rest goes back for a fresh receive. */
+  private async setAside(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, detail: string): Promise<boolean> {
+    if (!this.deps.aside) return false;
+    try {
+      if (!(await this.deps.aside.regression(m, detail))) return false;
+    } catch (err) {
+      this.deps.emit('journalError', { message: m, error: err as Error, conflict: false, backoffSeconds: 0 });
+      return false;
+    }
+    await this.finish(entry);
+    this.deps.emit('setAside', { message: m, detail });
+    await this.release(lane, lane.entries.slice(lane.index + 1), 'after-failure');
+    return true;
   }
 
   async ledgerFailed(lane: LaneCursor, entry: LaneEntry, m: RelayMessage, stage: 'read' | 'advance', error: Error): Promise<Stop> {

@@ -16,6 +16,8 @@ import { ParkingRouter, PositionRouter } from './lane-route';
 import { LaneWatch } from './lane-watch';
 import { LedgerCache } from './ledger-cache';
 import { ParkRecall } from './park-recall';
+import { RetentionGuard } from './retention-guard';
+import { SetAsidePath } from './set-aside-path';
 import type { ReceiveRead } from './standing-reads';
 
 export interface WorkerOptions {
@@ -64,6 +66,9 @@ const CEILING_MARGIN_SECONDS = 60;
 const DEFAULT_RETENTION_SECONDS = 345_600;
 const DEFAULT_PARK_SHARE = 0.75;
 
+/** How the flow gate files a head the retention guard hid: like one backed off in an outage, recalled by the ramp. */
+const GUARD_HIDDEN = { kind: 'network-error', durationMs: 0, detail: 'hidden by the retention guard while the breaker is open' } as const;
+
 /** What the worker's loop needs to know of itself to wire its parts. */
 export interface WorkerSelf {
   now(): number;
@@ -86,6 +91,8 @@ export interface WorkerParts {
   parking: ParkingPath | undefined;
   /** Hands back backed-off heads of sources parked meanwhile; absent without parking. */
   recall: ParkRecall | undefined;
+  /** Sweeps the queue for aged heads while the breaker keeps the pollers from receiving; absent without parking. */
+  guard: RetentionGuard | undefined;
   lanes: LaneDeps;
 }
 
@@ -125,7 +132,16 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
   const clock = laneClock(opts, self);
   const cache = new LedgerCache(opts.ledgerCacheSize);
   const lanes: LaneDeps = {
-    hold: new LaneHold({ heartbeat, deleter, queue: deps.queue, failures, backoff: clock.backoff, emit, ...(recall ? { onBackedOff: (id, e, s) => recall.backedOff(id, e, s) } : {}) }),
+    hold: new LaneHold({
+      heartbeat,
+      deleter,
+      queue: deps.queue,
+      failures,
+      backoff: clock.backoff,
+      emit,
+      ...(recall ? { onBackedOff: (id, e, s) => recall.backedOff(id, e, s) } : {}),
+      ...(deps.parking?.setAside ? { aside: new SetAsidePath(deps.parking.setAside, deps.parking.audit, now) } : {}),
+    }),
     router: parking ? new ParkingRouter(deps.ledger, cache, parking, now) : new PositionRouter(deps.ledger, cache),
     ...(parking ? { watch: new LaneWatch(parking, emit) } : {}),
     failures,
@@ -134,7 +150,19 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
     clock,
     emit,
   };
-  return { heartbeat, deleter, flow, failures, parking, recall, lanes };
+  const guard = parking
+    ? new RetentionGuard({
+        queue: deps.queue,
+        parking,
+        opts: { queueId: opts.queueId, retentionSeconds: opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, retentionParkShare: opts.retentionParkShare ?? DEFAULT_PARK_SHARE },
+        now,
+        emit,
+        hidden: (sourceId, entry, seconds) => flow.backedOff(sourceId, entry, seconds, GUARD_HIDDEN),
+        deleted: (entry) => deleter.add(entry),
+        blocked: () => !flow.mayReceive(),
+      })
+    : undefined;
+  return { heartbeat, deleter, flow, failures, parking, recall, guard, lanes };
 }
 
 function wireFlow(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSelf): FlowControl {

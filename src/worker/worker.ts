@@ -9,6 +9,7 @@ import type { FlowControl, FlowStatus } from './flow-control';
 import type { Heartbeat } from './heartbeat';
 import { HeldBytesBudget } from './held-bytes';
 import type { ParkingPath } from './journal-path';
+import type { RetentionGuard } from './retention-guard';
 import { Lane, type LaneDeps, type LaneEntry, type RetryingHead } from './lane';
 import type { FailureLog } from './lane-failures';
 import type { ParkRecall } from './park-recall';
@@ -64,6 +65,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private pruneTimer: NodeJS.Timeout | undefined;
   private readonly parking: ParkingPath | undefined;
   private readonly recall: ParkRecall | undefined;
+  private readonly guard: RetentionGuard | undefined;
 
   constructor(
     private readonly opts: WorkerOptions,
@@ -83,7 +85,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       holdsSource: (sourceId) => this.lanes.has(sourceId),
       onFlowTransition: () => this.wakeAll(),
     });
-    ({ heartbeat: this.heartbeat, deleter: this.deleter, flow: this.flow, failures: this.failures, parking: this.parking, recall: this.recall, lanes: this.laneDeps } = parts);
+    ({ heartbeat: this.heartbeat, deleter: this.deleter, flow: this.flow, failures: this.failures, parking: this.parking, recall: this.recall, guard: this.guard, lanes: this.laneDeps } = parts);
     this.slots = new Slots(opts.maxConcurrentSources);
     this.budget = new HeldBytesBudget(opts.heldBytesBudget ?? Infinity, () => this.heartbeat.heldBytes);
   }
@@ -210,8 +212,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         continue;
       }
       if (!this.flow.mayReceive()) {
-        // The breaker is open: receiving would only add held messages (and receive costs).
-        await this.waitForWake(FLOW_RECHECK_MS);
+        // The breaker is open: receiving would only add held messages (and receive costs), but
+        // the retention guard still sweeps, so no head reaches SQS retention unjournaled.
+        if (!(await this.sweepForRetention())) await this.waitForWake(FLOW_RECHECK_MS);
         continue;
       }
       // Always a full batch: asking for fewer would cost a receive per freed slot. The overshoot
@@ -243,7 +246,19 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
-  private accept(raw: RawMessage[], receivedAt: number): void {
+  /** True when a sweep ran (the loop goes straight on); false when the caller should wait. */
+  private async sweepForRetention(): Promise<boolean> {
+    if (!this.guard) return false;
+    try {
+      const swept = await this.guard.sweep(this.pollAbort.signal);
+      return swept !== undefined && swept.received > 0;
+    } catch (err) {
+      if (!this.stopping) this.emit('queueError', { operation: 'receive', error: err as Error });
+      return false;
+    }
+  }
+
+    private accept(raw: RawMessage[], receivedAt: number): void {
     const parsed = raw.map((r) => parseMessage(r, this.opts.queueId));
     const held: Array<QueueEntry & { bytes: number }> = [];
     parsed.forEach((p, i) => {

@@ -1,5 +1,6 @@
 import { DynamoJournal } from '../../src/adapters/journal';
-import { DynamoAside, type AsideEntry } from '../../src/adapters/journal-aside';
+import { DynamoAsideStore as DynamoAside } from '../../src/adapters/aside-store';
+import type { AutoAsideEntry as AsideEntry } from '../../src/adapters/journal-aside';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
 import { SourceStatusReader } from '../../src/adapters/source-status';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';

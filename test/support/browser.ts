@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -9,6 +9,23 @@ interface Reply {
   value?: unknown;
   error?: string;
   pageErrors?: string[];
+}
+
+let chromium: string | undefined;
+
+/**
+ * The browser to drive: CHROMIUM_PATH, else the chromium the devDependency @sparticuz/chromium
+ * ships (unpacked once into .tools/ by scripts/chromium-path.mjs), else /usr/bin/chromium.
+ * When none can start, the error is the script's one line saying what is missing.
+ */
+export function chromiumPath(): string {
+  if (chromium) return chromium;
+  try {
+    chromium = execFileSync(process.execPath, [resolve(root, 'scripts/chromium-path.mjs')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (err) {
+    throw new Error(String((err as { stderr?: string }).stderr ?? (err as Error).message).trim(), { cause: err });
+  }
+  return chromium;
 }
 
 /** A headless chromium in a child process (see browser-driver.mts), one command at a time. */
@@ -27,7 +44,11 @@ export class Browser {
   }
 
   static async launch(): Promise<Browser> {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'test/support/browser-driver.mts')], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'test/support/browser-driver.mts')], {
+      cwd: root,
+      env: { ...process.env, CHROMIUM_PATH: chromiumPath() },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     const b = new Browser(child);
     await b.next();
     return b;

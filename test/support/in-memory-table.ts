@@ -1,6 +1,6 @@
 import type { AuditPort, AuditRecord } from '../../src/adapters/audit-log';
 import { compareReceiveOrder, entrySk, JournalConflictError, receiveKey, splitBody, type JournalEntry, type JournalPort, type JournalReader } from '../../src/adapters/journal';
-import type { AsideEntry, AsidePort } from '../../src/adapters/journal-aside';
+import type { AutoAsideEntry as AsideEntry, AutoAsidePort as AsidePort } from '../../src/adapters/journal-aside';
 import type { ControlPort, ControlWrite, StateChange } from '../../src/adapters/source-control';
 import { isJournalEntryCovered, type LedgerPosition } from '../../src/core/ledger-position';
 import type { Sequence } from '../../src/core/message';

@@ -113,3 +113,22 @@ describe('chaos checker: runs that must fail', () => {
     expect(v.lost).toHaveLength(2);
   });
 });
+
+describe('chaos checker: a message the operator skipped', () => {
+  it('is neither lost nor unexpected, and the one after it waits only for the one before it', () => {
+    const records = [call('a', 1), call('a', 2, 422), call('a', 2, 422, { attempt: 2 }), call('a', 3), call('a', 4)];
+    const v = judgeRun(sent(['a', 1], ['a', 2], ['a', 3], ['a', 4]), records, { ...opts, skipped: sent(['a', 2]) });
+    expect(failed(v)).toEqual([]);
+    expect(v).toMatchObject({ sent: 3, skipped: 1, delivered: 3, lost: [], failedCalls: 2 });
+  });
+
+  it('fails the run when the app accepted it after all', () => {
+    const v = judgeRun(sent(['a', 1], ['a', 2], ['a', 3]), [call('a', 1), call('a', 2), call('a', 3)], { ...opts, skipped: sent(['a', 2]) });
+    expect(failed(v)).toEqual(['skipped messages never delivered']);
+  });
+
+  it('still fails a call made before the message ahead of the skipped one succeeded', () => {
+    const v = judgeRun(sent(['a', 1], ['a', 2], ['a', 3]), [call('a', 3), call('a', 1)], { ...opts, skipped: sent(['a', 2]) });
+    expect(failed(v)).toContain('no call before its predecessor succeeded');
+  });
+});

@@ -70,10 +70,28 @@ describe('circuit breaker', () => {
     expect(b.snapshot(20_000)).toMatchObject({ windowCalls: 6, windowFailures: 6, windowFailingSources: 6 });
   });
 
-  it('stays under the threshold when most calls succeed', () => {
+  it('stays under the threshold when most calls succeed, failures interleaved with answers', () => {
     const b = new CircuitBreaker(policy(), 0);
     for (let i = 0; i < 10; i++) b.record(i, `ok${i}`, 'answered', false);
-    for (const s of ['a', 'b', 'c', 'd', 'e']) b.record(20, s, 'failed', false);
+    for (const s of ['a', 'b', 'c', 'd', 'e']) {
+      b.record(20, s, 'failed', false);
+      b.record(20, `ok-${s}`, 'answered', false);
+    }
+    expect(b.current).toBe('closed');
+  });
+
+  it('opens on a run of failures across sources with no answer between, however many successes the window holds', () => {
+    const b = new CircuitBreaker(policy({ minCalls: 20 }), 0);
+    for (let i = 0; i < 500; i++) b.record(i, `s${i % 5}`, 'answered', false);
+    // Five sources active: the run needed is the floor of ten.
+    for (let i = 0; i < 9; i++) expect(b.record(600, `s${i % 5}`, 'failed', false).transition).toBeUndefined();
+    expect(b.record(600, 's4', 'failed', false)).toMatchObject({ hold: true, transition: { to: 'open', reason: '10 calls in a row failed across 5 sources' } });
+  });
+
+  it('a run of failures from one source alone never opens it', () => {
+    const b = new CircuitBreaker(policy({ minCalls: 20 }), 0);
+    for (let i = 0; i < 100; i++) b.record(i, `s${i % 5}`, 'answered', false);
+    for (let i = 0; i < 50; i++) b.record(200 + i, 'poison', 'failed', false);
     expect(b.current).toBe('closed');
   });
 
