@@ -10,10 +10,10 @@ import {
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
 import type { CallCutoff } from './call-cutoff';
-import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, insertStatement, statementError, type AdvanceRequest } from './ledger-statements';
+import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, gapUpdate, insertStatement, settleStale, statementError, type AdvanceOptions, type AdvanceRequest, type AdvanceResult } from './ledger-statements';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
-export type { AdvanceRequest } from './ledger-statements';
+export { exactNextRefused, settleStale, type AdvanceOptions, type AdvanceRequest } from './ledger-statements';
 
 /** Sparse index holding only sources whose head is failing: the operator's "stuck" list. */
 export const STUCK_INDEX = 'stuck-by-since';
@@ -49,28 +49,7 @@ export interface StuckSource {
   sqsSeq?: string;
 }
 
-export type AdvanceResult = { status: 'advanced' } | { status: 'stale'; position: LedgerPosition | undefined };
-
-export interface AdvanceOptions {
-  /** A contiguous source: the advance lands only on position seq − 1 (see AdvanceRequest.exactNext). */
-  exactNext?: boolean;
-}
-
-/**
- * An exact-next advance whose position is below seq − 1: recording it would pass a hole. Thrown,
- * not returned as stale, so the message is kept and comes back (the app sees its key again).
- */
-export function exactNextRefused(sourceId: string, seq: Sequence, position: LedgerPosition | undefined): Error {
-  const err = new Error(`exact-next advance of ${sourceId} to seq ${seq.text} refused: the position is ${String(position?.producerSeq ?? 0n)}`);
-  err.name = 'ExactNextRefused';
-  return err;
-}
-
-/** Stale when the position covers seq; an exact-next advance that met a lower position is an error. */
-export function settleStale(sourceId: string, seq: Sequence, position: LedgerPosition | undefined, exactNext: boolean | undefined): AdvanceResult {
-  if (exactNext && seq.kind === 'producer' && !(position?.producerSeq !== undefined && position.producerSeq >= seq.value)) throw exactNextRefused(sourceId, seq, position);
-  return { status: 'stale', position };
-}
+export type { AdvanceResult } from './ledger-statements';
 
 /** The progress ledger as the worker sees it. */
 export interface LedgerPort {
@@ -184,22 +163,8 @@ export class DynamoLedger implements LedgerPort {
   }
 
   async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
-    const prev = gap.seq - 1n;
-    const values: Record<string, AttributeValue> = { ':g': { N: gap.seq.toString() }, ':now': { N: String(gap.nowMs) } };
-    if (prev !== 0n) values[':prev'] = { N: prev.toString() };
     try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: ledgerKey(sourceId),
-          // gapSince stays from the first hold of this gap: every advance removes both.
-          UpdateExpression: 'SET gapSeq = :g, gapSince = if_not_exists(gapSince, :now)',
-          // Only while the hole is still position + 1: a late write cannot mark a source that moved on.
-          ConditionExpression: prev === 0n ? 'attribute_not_exists(producerSeq)' : 'producerSeq = :prev',
-          ExpressionAttributeValues: values,
-        }),
-        this.callOptions,
-      );
+      await this.client.send(new UpdateItemCommand(gapUpdate(this.table, sourceId, gap)), this.callOptions);
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }

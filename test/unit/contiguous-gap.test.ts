@@ -196,4 +196,40 @@ describe('contiguous sources: exactly next, gaps filled from the journal or held
     expect(await r.replay('A')).toBe('done');
     expect(app.seqsOf('A')).toEqual([6, 7, 8]);
   });
+
+  it('a journaled-marked message of a parked source finds its entry (exists), keeps it as the one entry, and is deleted only after the bump', async () => {
+    const queue = new MemoryFifoQueue();
+    const table = new MemorySourceTable();
+    await contiguousSource(table, 'A', 2, [3]);
+    await parkSource(ports(table), { sourceId: 'A', actor: 'op', reason: 'test', nowMs: Date.now() });
+    const journaledAttr = { journaled: { DataType: 'String', StringValue: '1' } };
+    queue.send('A', 'A-3', { ...seqAttr(3), ...journaledAttr });
+    table.gates.arm('bumpJournal');
+    worker = new Worker(options(), { queue, ledger: table, app: new ScriptedApp(), parking: ports(table) });
+    const journaled = collect(worker, 'journaled');
+    const held = collect(worker, 'heldForState');
+    worker.start();
+    await table.gates.reached('bumpJournal');
+    // The put found the producer's entry: still one entry for seq 3, with the producer's id, and nothing deleted before the bump.
+    expect(table.entriesOf('A').map((e) => [e.seq.text, e.messageId])).toEqual([['3', 'j-A-3']]);
+    expect(queue.deleted).toEqual([]);
+    table.gates.release('bumpJournal');
+    await waitFor('journaled', () => journaled.length === 1);
+    expect(journaled[0]?.written).toBe(false);
+    await waitFor('deleted after the bump', () => queue.size === 0);
+    expect(table.snapshot('A').journalVersion).toBe(1);
+
+    // Same again, but the replay reaches its closing drain before the bump lands: the bump fails, the message stays.
+    table.states.set('A', { ...table.states.get('A')!, state: 'closing' });
+    await table.put(producerEntry('A', 4));
+    table.states.set('A', { ...table.states.get('A')!, state: 'parked' });
+    queue.send('A', 'A-4', { ...seqAttr(4), ...journaledAttr });
+    table.gates.arm('bumpJournal');
+    await table.gates.reached('bumpJournal');
+    table.states.set('A', { ...table.states.get('A')!, state: 'closing' });
+    table.gates.release('bumpJournal');
+    await waitFor('held', () => held.length >= 1);
+    expect(queue.size).toBe(1);
+    expect(table.entriesOf('A').filter((e) => e.seq.text === '4')).toHaveLength(1);
+  });
 });
