@@ -1,6 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoJournal, sha256, type JournalEntry } from '../../src/adapters/journal';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
+import { SourceStatusReader } from '../../src/adapters/source-status';
+import { formatStory } from '../../src/cli/status';
+import { DEFAULT_THRESHOLDS } from '../../src/core/source-condition';
 import { ledgerKey } from '../../src/adapters/table-keys';
 import type { Sequence } from '../../src/core/message';
 import { Producer } from '../../src/index';
@@ -54,6 +57,10 @@ describe('contiguous sources on DynamoDB Local and fauxqs', () => {
     expect(held?.producerSeq?.N).toBe('4');
     expect(held?.gapSince?.N).toBeDefined();
     expect(held?.lastError?.S).toMatch(/gap: seq 5/);
+    // status <id> names the missing seq.
+    const story = await new SourceStatusReader(fx.dynamo, fx.table).describe('CG', DEFAULT_THRESHOLDS, Date.now());
+    expect(story?.source.gap?.seq).toBe('5');
+    expect(formatStory(story!, Date.now()).join('\n')).toMatch(/^gap +seq 5 is in neither the queue nor the journal/m);
     // Rechecked on later attempts, and never delivered past.
     await new Promise((r) => setTimeout(r, 4000));
     expect(accepted(app.records, 'CG')).toEqual([1, 2, 3, 4]);
@@ -67,6 +74,7 @@ describe('contiguous sources on DynamoDB Local and fauxqs', () => {
     expect(after?.producerSeq?.N).toBe('6');
     expect(after?.gapSeq).toBeUndefined();
     expect(after?.gapSince).toBeUndefined();
+    expect((await new SourceStatusReader(fx.dynamo, fx.table).describe('CG', DEFAULT_THRESHOLDS, Date.now()))?.source.gap).toBeUndefined();
 
     // The dead producer's 3 reaches SQS after all: a duplicate, deleted, never put aside.
     await send(fx.sqs, fx.queueUrl, [{ sourceId: 'CG', seq: 3, body: '{"n":3}' }]);
