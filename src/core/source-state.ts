@@ -24,6 +24,8 @@ export interface SourceControl {
   exists: boolean;
   /** Declared by the producer (the ledger item's `contiguous`): seqs 1, 2, 3, … with no hole, delivered exactly next. */
   contiguous?: boolean;
+  /** A contiguous source held at a missing seq (gapSeq) since gapSince (ms). */
+  gap?: { seq: bigint; since: number };
 }
 
 export const ACTIVE_UNKNOWN: SourceControl = { state: 'active', controlVersion: 0, journalVersion: 0, position: undefined, exists: false };

@@ -1,6 +1,10 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoJournal, sha256, type JournalEntry } from '../../src/adapters/journal';
+import { DynamoAuditLog } from '../../src/adapters/audit-log';
+import { DynamoLost } from '../../src/adapters/declare-lost';
 import { DynamoLedger } from '../../src/adapters/progress-ledger';
+import { DynamoSourceControl } from '../../src/adapters/source-control';
+import { declareLost } from '../../src/cli/source-actions';
 import { SourceStatusReader } from '../../src/adapters/source-status';
 import { formatStory } from '../../src/cli/status';
 import { DEFAULT_THRESHOLDS } from '../../src/core/source-condition';
@@ -105,4 +109,36 @@ describe('contiguous sources on DynamoDB Local and fauxqs', () => {
     expect((await ledgerItem('EZ'))).toBeUndefined();
     expect((await ledger.advanceBatch([{ sourceId: 'EX', seq: producerSeq(3), messageId: 'm3', nowMs: now, exactNext: true }, { sourceId: 'EY', seq: producerSeq(2), messageId: 'y2', nowMs: now, exactNext: true }]))).toEqual([{ status: 'advanced' }, { status: 'advanced' }]);
   }, 60_000);
+
+  it('declare-lost moves past exactly the missing seq once the gap is older than the quiet period, audited; anything else is refused', async () => {
+    const producer = new Producer({ queueUrl: fx.queueUrl, table: fx.table, sqs: fx.sqs, dynamodb: fx.dynamo });
+    const journal = new DynamoJournal(fx.dynamo, fx.table);
+    relay ??= await startTestRelay(fx.config({ targetUrl: app.url }));
+    await producer.send({ sourceId: 'DL', body: '{"n":1}' });
+    await waitFor('1 delivered', () => accepted(app.records, 'DL').length === 1);
+    // Seq 2 was claimed and lost with its region; 3 arrives.
+    await journal.put(entry('DL', 3));
+    await send(fx.sqs, fx.queueUrl, [{ sourceId: 'DL', seq: 3, body: '{"n":3}' }]);
+    await waitFor('gap at 2', async () => (await ledgerItem('DL'))?.gapSeq?.N === '2', 30_000, 200);
+
+    const ports = { control: new DynamoSourceControl(fx.dynamo, fx.table), journal, audit: new DynamoAuditLog(fx.dynamo, fx.table), lost: new DynamoLost(fx.dynamo, fx.table) };
+    const args = { sourceId: 'DL', actor: 'op', reason: 'region lost before replication', nowMs: Date.now() };
+    expect(await declareLost(ports, { ...args, seq: 3n, quietMs: 0 })).toMatchObject({ ok: false, line: expect.stringMatching(/seq 3 is not the missing seq/) });
+    expect(await declareLost(ports, { ...args, seq: 2n, quietMs: 3_600_000 })).toMatchObject({ ok: false, line: expect.stringMatching(/quiet period/) });
+    expect(await declareLost(ports, { ...args, sourceId: 'CG', seq: 7n, quietMs: 0 })).toMatchObject({ ok: false, line: expect.stringMatching(/not held at a gap/) });
+    expect(accepted(app.records, 'DL')).toEqual([1]);
+
+    const done = await declareLost(ports, { ...args, nowMs: Date.now(), seq: 2n, quietMs: 0 });
+    expect(done).toMatchObject({ ok: true });
+    await waitFor('3 delivered after the declared loss', () => accepted(app.records, 'DL').includes(3), 30_000, 200);
+    expect(accepted(app.records, 'DL')).toEqual([1, 3]);
+    const item = await ledgerItem('DL');
+    expect(item?.lastLostSeq?.N).toBe('2');
+    expect(item?.gapSeq).toBeUndefined();
+    const audits = await ports.audit.list('DL');
+    expect(audits.map((a) => [a.action, a.actor, a.details?.seq])).toEqual([['declare-lost', 'op', '2']]);
+    // Done once: a second one is refused (no gap any more).
+    expect(await declareLost(ports, { ...args, nowMs: Date.now(), seq: 2n, quietMs: 0 })).toMatchObject({ ok: false });
+    producer.close();
+  }, 120_000);
 });

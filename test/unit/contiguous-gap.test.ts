@@ -3,7 +3,8 @@ import { Replayer } from '../../src/worker/replayer';
 import { parkSource, unparkSource } from '../../src/cli/source-actions';
 import type { WorkerEvents } from '../../src/worker/events';
 import { sha256, type JournalEntry } from '../../src/adapters/journal';
-import { contiguousStep, fillPlan } from '../../src/core/contiguity';
+import { contiguousStep, fillPlan, mayDeclareLost } from '../../src/core/contiguity';
+import { ACTIVE_UNKNOWN } from '../../src/core/source-state';
 import { advancePosition } from '../../src/core/ledger-position';
 import type { Sequence } from '../../src/core/message';
 import { MemoryFifoQueue, QUEUE_ID, ScriptedApp, fail, ok, seqAttr } from '../support/in-memory';
@@ -66,6 +67,17 @@ describe('contiguous sources: exactly next, gaps filled from the journal or held
     expect(fillPlan({ from: 6n, to: 8n }, [6n, 7n, 8n])).toEqual({ fill: [6n, 7n, 8n] });
     expect(fillPlan({ from: 6n, to: 8n }, [6n, 8n])).toEqual({ fill: [6n], missing: 7n });
     expect(fillPlan({ from: 6n, to: 8n }, [7n, 8n])).toEqual({ fill: [], missing: 6n });
+  });
+
+  it('pure: declare-lost only for exactly the missing seq of a contiguous source held at a gap older than the quiet period', () => {
+    const held = { ...ACTIVE_UNKNOWN, exists: true, contiguous: true, position: { producerSeq: 5n }, gap: { seq: 6n, since: 1_000 } };
+    const at = { seq: 6n, nowMs: 100_000, quietMs: 60_000 };
+    expect(mayDeclareLost('A', held, at)).toEqual({ ok: true });
+    expect(mayDeclareLost('A', held, { ...at, seq: 7n })).toMatchObject({ ok: false, reason: expect.stringMatching(/not the missing seq/) });
+    expect(mayDeclareLost('A', held, { ...at, nowMs: 30_000 })).toMatchObject({ ok: false, reason: expect.stringMatching(/quiet period/) });
+    expect(mayDeclareLost('A', { ...held, gap: undefined }, at)).toMatchObject({ ok: false, reason: expect.stringMatching(/not held at a gap/) });
+    expect(mayDeclareLost('A', { ...held, contiguous: undefined }, at)).toMatchObject({ ok: false, reason: expect.stringMatching(/not contiguous/) });
+    expect(mayDeclareLost('A', ACTIVE_UNKNOWN, at)).toMatchObject({ ok: false });
   });
 
   it('seq 7 arriving at position 5 delivers 6 from the journal first, then 7; the late SQS copy of 6 is a duplicate', async () => {
