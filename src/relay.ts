@@ -3,6 +3,7 @@ import { createDynamoClient, createSqsClient, receiveTimeoutMs } from './adapter
 import { CallCutoff, withCutoff } from './adapters/call-cutoff';
 import { HttpApp } from './adapters/http-app';
 import { GroupCommitLedger } from './adapters/ledger-group-commit';
+import { DynamoJournalRange } from './adapters/journal-range';
 import { DynamoAsideStore } from './adapters/aside-store';
 import { DynamoAuditLog } from './adapters/audit-log';
 import { DynamoJournal } from './adapters/journal';
@@ -104,7 +105,15 @@ export async function startRelay(config: Config, log: Logger, opts: { defaultMet
   const control = new DynamoSourceControl(cutDynamo, config.progressTable);
   // One store for both ways a head is set aside (the watchdog's and an operator's).
   const aside = new DynamoAsideStore(cutDynamo, config.progressTable);
-  const parking = { control, journal: new DynamoJournal(cutDynamo, config.progressTable), audit: new DynamoAuditLog(cutDynamo, config.progressTable), aside, setAside: aside };
+  const journal = new DynamoJournal(cutDynamo, config.progressTable);
+  const parking = {
+    control,
+    journal,
+    audit: new DynamoAuditLog(cutDynamo, config.progressTable),
+    aside,
+    setAside: aside,
+    range: new DynamoJournalRange(cutDynamo, config.progressTable, journal),
+  };
 
   let facts: QueueFacts;
   try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AUDIT_PREFIX, auditSk, PK, SK } from './table-keys';
 
-export type AuditAction = 'park' | 'unpark' | 'skip' | 'auto-park' | 'replay-done' | 'aside' | 'set-aside';
+export type AuditAction = 'park' | 'unpark' | 'skip' | 'auto-park' | 'replay-done' | 'aside' | 'set-aside' | 'declare-lost';
 
 export interface AuditRecord {
   sourceId: string;

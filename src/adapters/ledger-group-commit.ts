@@ -1,6 +1,6 @@
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
-import type { AdvanceRequest, AdvanceResult, BatchAdvanceOutcome, FailureRecord, LedgerPort } from './progress-ledger';
+import type { AdvanceOptions, AdvanceRequest, AdvanceResult, BatchAdvanceOutcome, FailureRecord, LedgerPort } from './progress-ledger';
 
 /** DynamoDB's limit of statements per BatchExecuteStatement. */
 export const MAX_STATEMENTS_PER_BATCH = 25;
@@ -61,10 +61,14 @@ export class GroupCommitLedger implements LedgerPort {
     return this.inner.recordFailure(sourceId, failure);
   }
 
-  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
+  async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
+    await this.inner.recordGap?.(sourceId, gap);
+  }
+
+  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult> {
     return new Promise((resolve, reject) => {
       const insertFirst = this.missing.delete(sourceId);
-      this.queue.push({ request: { sourceId, seq, messageId, nowMs, insertFirst }, resolve, reject });
+      this.queue.push({ request: { sourceId, seq, messageId, nowMs, insertFirst, ...(opts?.exactNext ? { exactNext: true } : {}) }, resolve, reject });
       if (!this.scheduled && this.inFlight < this.opts.maxInFlight) {
         // The rest of this turn's I/O callbacks (other lanes' app answers) join the same call.
         this.scheduled = true;
@@ -103,7 +107,7 @@ export class GroupCommitLedger implements LedgerPort {
       if (batch.length === 1) {
         // Alone: UpdateItem creates a missing item in the same call, where PartiQL would need two.
         const { request: r } = batch[0] as Pending;
-        (batch[0] as Pending).resolve(await this.inner.advance(r.sourceId, r.seq, r.messageId, r.nowMs));
+        (batch[0] as Pending).resolve(await this.inner.advance(r.sourceId, r.seq, r.messageId, r.nowMs, r.exactNext ? { exactNext: true } : undefined));
         return;
       }
       const results = await this.inner.advanceBatch(batch.map((p) => p.request));

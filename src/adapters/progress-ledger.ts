@@ -10,11 +10,11 @@ import {
 import type { LedgerPosition } from '../core/ledger-position';
 import type { Sequence } from '../core/message';
 import type { CallCutoff } from './call-cutoff';
-import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, insertStatement, statementError, type AdvanceRequest } from './ledger-statements';
+import { advanceStatement, FAILURE_ATTRIBUTE_NAMES, gapUpdate, insertStatement, settleStale, statementError, type AdvanceOptions, type AdvanceRequest, type AdvanceResult } from './ledger-statements';
 import { STUCK_ATTRIBUTE, STUCK_INDEX, STUCK_SINCE_ATTRIBUTE } from './table-indexes';
 import { ledgerKey, parseSqsSeqText, PK, sqsSeqText } from './table-keys';
 
-export type { AdvanceRequest } from './ledger-statements';
+export { exactNextRefused, settleStale, type AdvanceOptions, type AdvanceRequest } from './ledger-statements';
 
 export { STUCK_INDEX };
 const STUCK_FLAG = '1';
@@ -49,14 +49,16 @@ export interface StuckSource {
   sqsSeq?: string;
 }
 
-export type AdvanceResult = { status: 'advanced' } | { status: 'stale'; position: LedgerPosition | undefined };
+export type { AdvanceResult } from './ledger-statements';
 
 /** The progress ledger as the worker sees it. */
 export interface LedgerPort {
   read(sourceId: string): Promise<LedgerPosition | undefined>;
   /** Forward-only: 'stale' when the ledger already holds this sequence or a later one. */
-  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult>;
+  advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult>;
   recordFailure(sourceId: string, failure: FailureRecord): Promise<void>;
+  /** A contiguous source waits for gap.seq (position + 1), in neither the queue nor the journal: gapSeq and gapSince, removed by the next advance. */
+  recordGap?(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void>;
 }
 
 /** What a batched advance gives each request: its result, or the error that failed only it. */
@@ -78,6 +80,14 @@ export function positionOf(item: Record<string, AttributeValue> | undefined): Le
 }
 
 const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
+
+function staleOrError(r: AdvanceRequest, position: LedgerPosition | undefined): BatchAdvanceOutcome {
+  try {
+    return settleStale(r.sourceId, r.seq, position, r.exactNext);
+  } catch (err) {
+    return err as Error;
+  }
+}
 
 export class DynamoLedger implements LedgerPort {
   constructor(
@@ -106,7 +116,7 @@ export class DynamoLedger implements LedgerPort {
     return positionOf(out.Item);
   }
 
-  async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number): Promise<AdvanceResult> {
+  async advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult> {
     const values: Record<string, AttributeValue> = {
       ':s': { S: sqsSeqText(seq.sqs) },
       ':q': { S: seq.queueId },
@@ -120,6 +130,15 @@ export class DynamoLedger implements LedgerPort {
       values[':p'] = { N: seq.text };
       set += ', producerSeq = :p';
       condition = 'attribute_not_exists(producerSeq) OR producerSeq < :p';
+      if (opts?.exactNext) {
+        // Never past a hole: only position seq − 1 moves to seq.
+        const prev = seq.value - 1n;
+        if (prev === 0n) condition = 'attribute_not_exists(producerSeq)';
+        else {
+          values[':prev'] = { N: prev.toString() };
+          condition = 'producerSeq = :prev';
+        }
+      }
     } else {
       condition = 'attribute_not_exists(sqsSeq) OR sqsQueueId <> :q OR sqsSeq < :s';
     }
@@ -138,8 +157,16 @@ export class DynamoLedger implements LedgerPort {
       );
       return { status: 'advanced' };
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return { status: 'stale', position: positionOf(err.Item) };
+      if (err instanceof ConditionalCheckFailedException) return settleStale(sourceId, seq, positionOf(err.Item), opts?.exactNext);
       throw err;
+    }
+  }
+
+  async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
+    try {
+      await this.client.send(new UpdateItemCommand(gapUpdate(this.table, sourceId, gap)), this.callOptions);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
 
@@ -168,8 +195,9 @@ export class DynamoLedger implements LedgerPort {
         // No answer for a statement is not a success: the message must not be deleted on it.
         if (!response) out[at] = new Error('ledger advance got no answer for its statement in the batch');
         else if (!error) out[at] = { status: 'advanced' };
+        else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item && requests[at]?.exactNext && requests[at]?.seq.value !== 1n) out[at] = staleOrError(requests[at] as AdvanceRequest, undefined);
         else if (!insert && error.Code === 'ConditionalCheckFailed' && !error.Item) next.push({ at, insert: true });
-        else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = { status: 'stale', position: positionOf(error.Item) };
+        else if (!insert && error.Code === 'ConditionalCheckFailed') out[at] = staleOrError(requests[at] as AdvanceRequest, positionOf(error.Item));
         else if (insert && error.Code === 'DuplicateItem') next.push({ at, insert: false });
         else out[at] = statementError(error);
       });

@@ -86,13 +86,15 @@ export function controlOf(item: Record<string, AttributeValue> | undefined): Sou
   if (since !== undefined) c.stateSince = Number(since);
   if (item.stateReason?.S !== undefined) c.stateReason = item.stateReason.S;
   if (item.stateActor?.S !== undefined) c.stateActor = item.stateActor.S;
+  if (item.contiguous?.BOOL === true) c.contiguous = true;
+  if (item.gapSeq?.N !== undefined) c.gap = { seq: BigInt(item.gapSeq.N), since: Number(item.gapSince?.N ?? 0) };
   return c;
 }
 
 const FAILURE_ATTRIBUTES = FAILURE_ATTRIBUTE_NAMES.join(', ');
 
 /** Condition on the controlVersion read: a missing attribute counts as 0. */
-function versionIs(expect: number): string {
+export function versionIs(expect: number): string {
   return expect === 0 ? '(attribute_not_exists(controlVersion) OR controlVersion = :cv)' : 'controlVersion = :cv';
 }
 

@@ -41,6 +41,7 @@ export function recordOf(item: Item): SourceRecord {
   set('updatedAt', num(item.updatedAt));
   set('lastMessageId', str(item.lastMessageId));
   set('journalCount', num(item.journalCount));
+  if (item.gapSeq?.N !== undefined) r.gap = { seq: item.gapSeq.N, since: num(item.gapSince) ?? 0 };
   if (item.stuck?.S !== undefined || item.stuckSince?.N !== undefined) {
     const head: FailingHead = {
       seq: str(item.headSeq) ?? '',
@@ -110,7 +111,7 @@ const isJournalHeader = (sk: string) => sk.startsWith(JOURNAL_PREFIX) && !sk.inc
 const STORY_ATTRIBUTES = [
   PK, SK, 'state', 'stateSince', 'stateReason', 'stateActor', 'producerSeq', 'sqsSeq', 'updatedAt', 'lastMessageId', 'journalCount',
   'stuck', 'stuckSince', 'lastError', 'attempt', 'headMessageId', 'headSeq', 'failedAt', 'nextAttemptAt', 'lastStatus', 'headSentAt',
-  'retentionDeadlineAt', 'headJournaledAt', 'headAsideAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details',
+  'retentionDeadlineAt', 'headJournaledAt', 'headAsideAt', 'heldBy', 'seq', 'journaledAt', 'action', 'actor', 'reason', 'at', 'details', 'gapSeq', 'gapSince',
 ];
 
 /**

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAuditLog } from '../adapters/audit-log';
 import { DynamoJournal } from '../adapters/journal';
 import { DynamoSourceControl } from '../adapters/source-control';
@@ -14,9 +15,10 @@ export const OPERATOR_OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 /** The table's ports for one operator command; close() releases the client. */
-export function operatorPorts(table: string): ActionPorts & { close(): void } {
+export function operatorPorts(table: string): ActionPorts & { dynamo: DynamoDBClient; close(): void } {
   const aws = commandClients();
   return {
+    dynamo: aws.dynamo,
     control: new DynamoSourceControl(aws.dynamo, table),
     journal: new DynamoJournal(aws.dynamo, table),
     audit: new DynamoAuditLog(aws.dynamo, table),

@@ -1,3 +1,4 @@
+import { declareLost } from './commands/declare-lost';
 import { demo } from './commands/demo';
 import { demoApp } from './commands/demo-app';
 import { emulators } from './commands/emulators';
@@ -12,4 +13,4 @@ import { unpark } from './commands/unpark';
 import type { Command } from './spec';
 
 /** Every command of the CLI: a new one is a file in commands/ and a line here. */
-export const COMMANDS: readonly Command[] = [setup, send, status, show, park, unpark, skip, setAside, demo, demoApp, emulators];
+export const COMMANDS: readonly Command[] = [setup, send, status, show, park, unpark, skip, declareLost, setAside, demo, demoApp, emulators];

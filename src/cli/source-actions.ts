@@ -1,6 +1,8 @@
 import type { AuditPort } from '../adapters/audit-log';
 import type { JournalEntry, JournalPort } from '../adapters/journal';
+import type { LostPort } from '../adapters/declare-lost';
 import type { ControlPort } from '../adapters/source-control';
+import { mayDeclareLost } from '../core/contiguity';
 import { mayPark, maySkip, mayUnpark, type SourceControl } from '../core/source-state';
 
 export interface ActionPorts {
@@ -96,4 +98,20 @@ export async function skipHead(ports: ActionPorts, a: ActionArgs & { seq: string
 export function describeEntry(e: JournalEntry): string {
   const size = Buffer.byteLength(e.body, 'utf8');
   return `seq ${e.seq.text}  message ${e.messageId}  ${e.contentType}  ${size} bytes  sent ${new Date(e.sentAt).toISOString()}`;
+}
+
+/**
+ * Moves a contiguous source's position past exactly its missing seq (audited): the seq is
+ * never delivered; what follows it is, in order. Refused unless the source is held at that gap
+ * and the gap is older than the quiet period.
+ */
+export async function declareLost(ports: ActionPorts & { lost: LostPort }, a: ActionArgs & { seq: bigint; quietMs: number }): Promise<ActionResult> {
+  const c = await ports.control.read(a.sourceId);
+  const v = mayDeclareLost(a.sourceId, c, { seq: a.seq, nowMs: a.nowMs, quietMs: a.quietMs });
+  if (!v.ok) return { ok: false, line: v.reason };
+  const w = await ports.lost.declareLost(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion, seq: a.seq });
+  if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
+  const warn = await audit(ports, { sourceId: a.sourceId, action: 'declare-lost', actor: a.actor, reason: a.reason, at: a.nowMs, details: { seq: a.seq.toString(), gapSince: c.gap?.since } });
+  const lines = warn ? [`${warn} (the source's item still records it as lastLostSeq ${a.seq})`] : [];
+  return { ok: true, line: `declared seq ${a.seq} of ${a.sourceId} lost: its position is now ${a.seq}; seq ${a.seq + 1n} and later are delivered in order`, lines };
 }

@@ -136,6 +136,7 @@ export function formatStory(story: SourceStory, now: number): string[] {
       lines.push(s.state === 'active' ? `retention  ${when}` : `retention  not journaled yet: ${when}; the task holding it journals it at its next attempt`);
     }
   } else lines.push('head       not failing');
+  if (s.gap) lines.push(`gap        seq ${s.gap.seq} is in neither the queue nor the journal (since ${iso(s.gap.since)}, ${humanDuration(now - s.gap.since)}); nothing after it is delivered until it arrives`);
   const j = story.journal;
   lines.push(`journal    ${j.entries} ${j.entries === 1 ? 'entry' : 'entries'}${j.entries > 0 ? `, seq ${j.firstSeq} .. ${j.lastSeq}` : ''}`);
   const a = story.aside;

@@ -43,6 +43,8 @@ export interface SourceRecord {
   updatedAt?: number;
   lastMessageId?: string;
   journalCount?: number;
+  /** A contiguous source waiting for seq (its position + 1), in neither the queue nor the journal since `since` (gapSeq, gapSince). */
+  gap?: { seq: string; since: number };
   /**
    * Whether the journal holds the failing head (same seq, same message id): only then is the head
    * safe from SQS retention. Undefined when nobody looked (an active source's head is never journaled).

@@ -22,6 +22,10 @@ export interface SourceControl {
   stateActor?: string;
   /** False when the table has no ledger item for the source at all. */
   exists: boolean;
+  /** Declared by the producer (the ledger item's `contiguous`): seqs 1, 2, 3, … with no hole, delivered exactly next. */
+  contiguous?: boolean;
+  /** A contiguous source held at a missing seq (gapSeq) since gapSince (ms). */
+  gap?: { seq: bigint; since: number };
 }
 
 export const ACTIVE_UNKNOWN: SourceControl = { state: 'active', controlVersion: 0, journalVersion: 0, position: undefined, exists: false };

@@ -79,6 +79,8 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly journaled = new Counter({ name: 'fifo_relay_messages_journaled_total', help: 'Messages of parked or replaying sources moved from SQS into the journal.', registers: [this.registry] });
+  readonly gapHolds = new Counter({ name: 'fifo_relay_gap_holds_total', help: 'Times a contiguous source\'s message was held in SQS because its position + 1 was in neither the queue nor the journal.', registers: [this.registry] });
+  readonly journalFills = new Counter({ name: 'fifo_relay_journal_fills_total', help: 'Missing seqs of contiguous sources delivered from the journal before the message that arrived ahead of them.', registers: [this.registry] });
   readonly autoParks = new Counter({ name: 'fifo_relay_auto_parks_total', help: 'Sources the retention watchdog parked because their failing head neared the queue retention.', registers: [this.registry] });
   private readonly transitionsFamily = new TallyCounter(this.registry, 'fifo_relay_breaker_transitions_total', 'Circuit breaker transitions, by the state entered: open, probing, ramping, closed.', ['to']);
   readonly recalled = new Counter({ name: 'fifo_relay_heads_recalled_total', help: 'Heads backed off during an outage that the ramp handed back early (visibility 0).', registers: [this.registry] });
@@ -159,6 +161,8 @@ export class Metrics {
     worker.on('heartbeat', (e) => this.heartbeats.inc(e.extended));
     worker.on('journaled', () => this.journaled.inc());
     worker.on('autoParked', () => this.autoParks.inc());
+    worker.on('gapHeld', () => this.gapHolds.inc());
+    worker.on('filledFromJournal', () => this.journalFills.inc());
     worker.on('journalError', () => this.countError('journal'));
     worker.on('flowTransition', (t) => this.transitions[t.to].inc());
     worker.on('recalled', (e) => this.recalled.inc(e.count));

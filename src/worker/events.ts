@@ -28,6 +28,10 @@ export interface WorkerEvents {
   journalError: [{ message: RelayMessage; error: Error; conflict: boolean; backoffSeconds: number }];
   /** Kept in SQS briefly: the source is closing its replay, or its state moved under the lane. */
   heldForState: [{ message: RelayMessage; backoffSeconds: number }];
+  /** A contiguous source's message waits in SQS: seq `missing` (its position + 1) is in neither the queue nor the journal. */
+  gapHeld: [{ message: RelayMessage; missing: bigint }];
+  /** A contiguous source was behind `before`: `message` (its position + 1) was delivered from the journal first. */
+  filledFromJournal: [{ message: RelayMessage; before: RelayMessage }];
   /** An operator's set-aside of a seq-regression head was carried out: kept in the table, deleted from SQS. */
   setAside: [{ message: RelayMessage; detail: string }];
   /** The retention watchdog parked a source whose head was about to reach the queue's retention. */

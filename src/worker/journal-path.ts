@@ -1,7 +1,8 @@
 import type { AuditPort } from '../adapters/audit-log';
-import { entryFromMessage, JournalConflictError, type JournalPort } from '../adapters/journal';
+import { entryFromMessage, JournalConflictError, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { AsidePort } from '../adapters/aside-store';
 import type { AutoAsidePort } from '../adapters/journal-aside';
+import type { JournalRangePort } from '../adapters/journal-range';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
@@ -31,6 +32,8 @@ export interface ParkingPorts {
   aside?: AutoAsidePort;
   /** An operator's set-aside, carried out by the holder (the same store as aside in production). */
   setAside?: AsidePort;
+  /** Reads a contiguous source's missing seqs by key; without it they are looked for in the whole journal. */
+  range?: JournalRangePort;
 }
 
 export interface ParkingOptions {
@@ -95,6 +98,19 @@ export class ParkingPath {
       default:
         return { kind: 'hold', why: bump.control.state === 'closing' ? 'the source is closing its replay' : `the journal bump found the source ${bump.control.state}` };
     }
+  }
+
+  /**
+   * A contiguous source's producer entries from … to (inclusive), in seq order, with their bodies:
+   * the seqs a lane must deliver before the one it holds.
+   */
+  async producerEntries(sourceId: string, position: LedgerPosition | undefined, from: bigint, to: bigint, limit: number): Promise<JournalEntry[]> {
+    if (this.ports.range) return this.ports.range.producerRange(sourceId, from, to, limit);
+    const above = await this.ports.journal.above(sourceId, position, Number.MAX_SAFE_INTEGER);
+    return above
+      .filter((e) => e.seq.kind === 'producer' && e.seq.value >= from && e.seq.value <= to)
+      .sort((a, b) => (a.seq.value < b.seq.value ? -1 : a.seq.value > b.seq.value ? 1 : 0))
+      .slice(0, limit);
   }
 
   /** Rule 3 without any I/O: a backoff that ends by the head's park deadline. */

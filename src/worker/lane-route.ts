@@ -1,4 +1,6 @@
+import type { JournalEntry } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
+import { contiguousStep } from '../core/contiguity';
 import { advancePosition, isCoveredByLedger, isSeqRegression, needsLedgerRead, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
 import { routeFor } from '../core/source-state';
@@ -10,7 +12,16 @@ import type { Standing } from './standing-reads';
 /** Where a message goes, decided before any app call. */
 export type RouteDecision =
   /** readAt: when the consistent state read that allowed it was sent; absent where no state is kept. */
-  | { kind: 'deliver'; position: LedgerPosition | undefined; readAt?: number }
+  /** exactNext: a contiguous source at position seq − 1; its advance is conditioned exact-next. */
+  | { kind: 'deliver'; position: LedgerPosition | undefined; readAt?: number; exactNext?: boolean }
+  /** A contiguous source behind the message: deliver this journal entry (position + 1) first, then ask again. */
+  | { kind: 'fill'; entry: JournalEntry; position: LedgerPosition | undefined; readAt: number }
+  /**
+   * A contiguous source whose position + 1 (missing) is not in the journal: keep the message in SQS,
+   * record the gap, and look again on the next attempt. settling: the entry is there but younger
+   * than a producer may still rewrite it, so the wait is not a gap.
+   */
+  | { kind: 'gap'; missing: bigint; settling: boolean }
   | { kind: 'duplicate' }
   /** Journaled and its journalVersion bumped (rule 4): delete it from SQS. */
   | { kind: 'journaled'; written: boolean }
@@ -31,13 +42,20 @@ export interface Router {
   route(entry: LaneEntry, m: RelayMessage, ownProof: boolean, fresh?: boolean, tried?: boolean): Promise<RouteDecision>;
   /** Whether a 'deliver' read at readAt may still allow an app call starting now (STANDING_MAX_AGE_MS). */
   isFresh(readAt: number | undefined): boolean;
-  /** Records a 2xx (rule 2: never conditioned on the state) and remembers the new position. */
-  recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number): Promise<'advanced' | 'stale'>;
+  /** Records a 2xx (rule 2: never conditioned on the state) and remembers the new position. exactNext: a contiguous source's advance. */
+  recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number, exactNext?: boolean): Promise<'advanced' | 'stale'>;
+  /** Best effort: the source waits for missing (its position + 1), for status and the alarm. */
+  recordGap(sourceId: string, missing: bigint, nowMs: number): Promise<void>;
 }
 
+/** A journal entry younger than this may still be rewritten by its producer (docs/producer.md, claim step 6: 5 s by default), so it is not delivered yet. */
+export const JOURNAL_SETTLE_MS = 10_000;
+
 /** The last word on a position once the state allows delivery: a regression is held, a covered seq is a duplicate. */
-function judge(m: RelayMessage, position: LedgerPosition | undefined, readAt?: number): RouteDecision {
-  if (isSeqRegression(m.seq, position)) return { kind: 'regression', position };
+function judge(m: RelayMessage, position: LedgerPosition | undefined, readAt?: number, contiguous = false): RouteDecision {
+  // A contiguous source's seq is claimed once, with one body, in the journal: a lower seq arriving
+  // late is the copy of an entry already delivered from the journal, not a producer going backwards.
+  if (!contiguous && isSeqRegression(m.seq, position)) return { kind: 'regression', position };
   if (isCoveredByLedger(m.seq, position)) return { kind: 'duplicate' };
   return { kind: 'deliver', position, ...(readAt === undefined ? {} : { readAt }) };
 }
@@ -45,7 +63,7 @@ function judge(m: RelayMessage, position: LedgerPosition | undefined, readAt?: n
 /** Positions only: for a worker without parking, a cached position is proof and the ledger is read only when it must be. */
 export class PositionRouter implements Router {
   constructor(
-    protected readonly ledger: Pick<LedgerPort, 'read' | 'advance'>,
+    protected readonly ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap'>,
     protected readonly cache: LedgerCache,
   ) {}
 
@@ -66,10 +84,14 @@ export class PositionRouter implements Router {
     return true;
   }
 
-  async recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number): Promise<'advanced' | 'stale'> {
-    const result = await this.ledger.advance(m.sourceId, m.seq, m.messageId, nowMs);
+  async recordSuccess(m: RelayMessage, from: LedgerPosition | undefined, nowMs: number, exactNext = false): Promise<'advanced' | 'stale'> {
+    const result = await this.ledger.advance(m.sourceId, m.seq, m.messageId, nowMs, exactNext ? { exactNext } : undefined);
     this.cache.set(m.sourceId, result.status === 'advanced' ? advancePosition(from, m.seq) : result.position);
     return result.status;
+  }
+
+  async recordGap(sourceId: string, missing: bigint, nowMs: number): Promise<void> {
+    await this.ledger.recordGap?.(sourceId, { seq: missing, nowMs });
   }
 }
 
@@ -80,9 +102,10 @@ export class PositionRouter implements Router {
  */
 export class ParkingRouter extends PositionRouter {
   constructor(
-    ledger: Pick<LedgerPort, 'read' | 'advance'>,
+    ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap'>,
     cache: LedgerCache,
     private readonly parking: ParkingPath,
+    private readonly now: () => number = Date.now,
   ) {
     super(ledger, cache);
   }
@@ -102,7 +125,8 @@ export class ParkingRouter extends PositionRouter {
     const { control } = standing;
     let readAt = standing.readAt;
     const position = ownProof ? cached : control.position;
-    if (isSeqRegression(m.seq, control.position) || isSeqRegression(m.seq, position)) return { kind: 'regression', position: control.position ?? position };
+    const contiguous = control.contiguous === true && m.seq.kind === 'producer';
+    if (!contiguous && (isSeqRegression(m.seq, control.position) || isSeqRegression(m.seq, position))) return { kind: 'regression', position: control.position ?? position };
     const route = routeFor({ ...control, position }, m.seq);
     let deliverFrom = position;
     if (route === 'journal') {
@@ -121,7 +145,27 @@ export class ParkingRouter extends PositionRouter {
       return { kind: 'hold', why: 'the source is closing its replay' };
     }
     this.cache.set(m.sourceId, deliverFrom);
-    return judge(m, deliverFrom, readAt);
+    const verdict = judge(m, deliverFrom, readAt, contiguous);
+    if (verdict.kind !== 'deliver' || !contiguous) return verdict;
+    return this.exactlyNext(m, deliverFrom, readAt);
+  }
+
+  /** A contiguous source delivers seq n only at position n − 1; below that, position + 1 comes first, from the journal. */
+  private async exactlyNext(m: RelayMessage, position: LedgerPosition | undefined, readAt: number): Promise<RouteDecision> {
+    const step = contiguousStep(m.seq.value, position?.producerSeq);
+    if (step.kind === 'covered') return { kind: 'duplicate' };
+    if (step.kind === 'next') return { kind: 'deliver', position, readAt, exactNext: true };
+    let found: JournalEntry[];
+    try {
+      // Only the lowest missing seq: one is delivered at a time, each after a fresh state read.
+      found = await this.parking.producerEntries(m.sourceId, position, step.from, step.to, 1);
+    } catch (err) {
+      return { kind: 'read-failed', error: err as Error };
+    }
+    const entry = found[0];
+    if (entry?.seq.value !== step.from) return { kind: 'gap', missing: step.from, settling: false };
+    if (this.now() - entry.journaledAt < JOURNAL_SETTLE_MS) return { kind: 'gap', missing: step.from, settling: true };
+    return { kind: 'fill', entry, position, readAt };
   }
 
   override isFresh(readAt: number | undefined): boolean {

@@ -3,6 +3,7 @@ import { remainingFrom } from '../core/lanes';
 import type { RelayMessage } from '../core/message';
 import type { FlowGate } from './flow-control';
 import { failureOf, type FailureLog } from './lane-failures';
+import { fillFromJournal } from './lane-fill';
 import { entryOf, idOf, regressionDetail, type BackoffFn, type Emit, type LaneCursor, type LaneEntry, type LaneHold } from './lane-hold';
 import type { RouteDecision, Router } from './lane-route';
 import type { LaneWatch } from './lane-watch';
@@ -128,6 +129,13 @@ export class Lane implements LaneCursor {
     const { app, flow, clock, hold, emit } = this.deps;
     const tried = m.receiveCount > 1 || this.heldTries > 0;
     let routed = await this.deps.router.route(entry, m, this.ownProof, false, tried);
+    while (routed.kind === 'fill') {
+      // A contiguous source behind this message: its missing seqs first, from the journal, one at a time.
+      const lane = { entries: this.queued, index: this.at, close: () => this.close(), current: this.current, watched: (e: LaneEntry, x: RelayMessage, s: number) => this.watched(e, x, s) };
+      if ((await fillFromJournal(this.deps, lane, entry, m, routed)) === 'stop') return 'stop';
+      this.ownProof = true;
+      routed = await this.deps.router.route(entry, m, this.ownProof, true, tried);
+    }
     if (routed.kind !== 'deliver') return this.routedAway(entry, m, routed);
 
     const ticket = await flow.admit();
@@ -199,7 +207,7 @@ export class Lane implements LaneCursor {
 
     let ledger: 'advanced' | 'stale';
     try {
-      ledger = await this.deps.router.recordSuccess(m, routed.position, clock.now());
+      ledger = await this.deps.router.recordSuccess(m, routed.position, clock.now(), routed.exactNext === true);
     } catch (err) {
       // Not recorded means not done: the message comes back and the app sees the same key again.
       return hold.ledgerFailed(this, entry, m, 'advance', err as Error);
@@ -234,6 +242,21 @@ export class Lane implements LaneCursor {
         await hold.release(this, this.rest(this.at + 1), 'after-failure');
         return 'stop';
       }
+      case 'fill':
+        // Only after the gate's wait (a fill starts from the first read): the message comes back shortly and fills then.
+        return hold.forState(this, entry, m);
+      case 'gap': {
+        const now = this.deps.clock.now();
+        if (!r.settling) {
+          await this.deps.router.recordGap(m.sourceId, r.missing, now).catch(() => undefined);
+          emit('gapHeld', { message: m, missing: r.missing });
+        }
+        // Kept in SQS like a failing head (rules 3 and 7), and looked at again after a short backoff.
+        const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
+        if (typeof watched !== 'number') return watched;
+        const why = r.settling ? `waiting for seq ${r.missing} (journaled moments ago) before ${m.seq.text}` : `gap: seq ${r.missing} is in neither the queue nor the journal; ${m.seq.text} waits for it`;
+        return hold.forState(this, entry, m, watched, why);
+      }
       case 'journal-error':
         // The source is parked or replaying already: its park deadline is no bound, SQS's retention is.
         return hold.journalFailed(this, entry, m, r.error, r.conflict, (s) => this.deps.watch?.capJournal(m, s, this.deps.clock.backoff(1, entry.receivedAt)) ?? s);
@@ -266,6 +289,11 @@ export class Lane implements LaneCursor {
     else emit('duplicateSkipped', { message: m });
     await hold.release(this, this.rest(this.at + 1), 'after-failure');
     return 'stop';
+  }
+
+  private async watched(entry: LaneEntry, m: RelayMessage, backoffSeconds: number): Promise<number | 'stop'> {
+    const w = await this.watch(entry, m, backoffSeconds);
+    return typeof w === 'number' ? w : 'stop';
   }
 
   /** The head got through: delete it with its newest receipt handle, and it is no longer failing. */

@@ -262,7 +262,13 @@ export class Replayer {
             return 'failed';
           }
         }
-        const r = await this.deliver(sourceId, await this.deps.journal.load(e));
+        const contiguous = c.contiguous === true && e.seq.kind === 'producer';
+        if (contiguous && e.seq.value !== (position?.producerSeq ?? 0n) + 1n) {
+          // Never past a gap: the missing seq may still be journaled (a slow producer or a late replica); try again later.
+          this.lastFailure.set(sourceId, { seq: e.seq.text, detail: `gap: seq ${(position?.producerSeq ?? 0n) + 1n} is not in the journal; ${e.seq.text} waits for it` });
+          return 'failed';
+        }
+        const r = await this.deliver(sourceId, await this.deps.journal.load(e), contiguous);
         if (r !== 'ok') return r;
         delivered++;
         this.unremoved.add(entryKey(e));
@@ -290,7 +296,7 @@ export class Replayer {
     this.deps.onEvent?.({ kind: 'error', sourceId, error });
   }
 
-  private async deliver(sourceId: string, e: JournalEntry): Promise<'ok' | 'failed'> {
+  private async deliver(sourceId: string, e: JournalEntry, exactNext = false): Promise<'ok' | 'failed'> {
     const key = `${sourceId}\u0000${e.seq.text}`;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     this.attempts.set(key, attempt);
@@ -304,7 +310,7 @@ export class Replayer {
     // this entry by its own rule) makes the entry as good as covered: it is removed like a delivered one.
     for (let i = 1; ; i++) {
       try {
-        await this.deps.ledger.advance(sourceId, e.seq, e.messageId, this.now());
+        await this.deps.ledger.advance(sourceId, e.seq, e.messageId, this.now(), exactNext ? { exactNext } : undefined);
         break;
       } catch (err) {
         if (i >= ADVANCE_TRIES) throw err;

@@ -142,7 +142,7 @@ export function wireWorker(opts: WorkerOptions, deps: WorkerDeps, self: WorkerSe
       ...(recall ? { onBackedOff: (id, e, s) => recall.backedOff(id, e, s) } : {}),
       ...(deps.parking?.setAside ? { aside: new SetAsidePath(deps.parking.setAside, deps.parking.audit, now) } : {}),
     }),
-    router: parking ? new ParkingRouter(deps.ledger, cache, parking) : new PositionRouter(deps.ledger, cache),
+    router: parking ? new ParkingRouter(deps.ledger, cache, parking, now) : new PositionRouter(deps.ledger, cache),
     ...(parking ? { watch: new LaneWatch(parking, emit) } : {}),
     failures,
     app: deps.app,

@@ -66,6 +66,8 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
   readonly headJournaled = new Map<string, string>();
   /** sourceId → messageId of the failing head marked put aside (headAsideAt). */
   readonly headAside = new Map<string, string>();
+  /** Sources declared contiguous (the ledger item's `contiguous`, set by the producer). */
+  readonly contiguous = new Set<string>();
 
   private fields(sourceId: string): StateFields {
     return this.states.get(sourceId) ?? { state: 'active', controlVersion: 0, journalVersion: 0 };
@@ -81,6 +83,7 @@ export class MemorySourceTable extends MemoryLedger implements JournalPort, Audi
     if (f.stateSince !== undefined) c.stateSince = f.stateSince;
     if (f.stateReason !== undefined) c.stateReason = f.stateReason;
     if (f.stateActor !== undefined) c.stateActor = f.stateActor;
+    if (this.contiguous.has(sourceId)) c.contiguous = true;
     return c;
   }
 

@@ -1,5 +1,5 @@
 import type { AppPort, DeliveryOutcome } from '../../src/adapters/http-app';
-import type { AdvanceResult, FailureRecord, LedgerPort } from '../../src/adapters/progress-ledger';
+import { exactNextRefused, type AdvanceOptions, type AdvanceResult, type FailureRecord, type LedgerPort } from '../../src/adapters/progress-ledger';
 import type { BatchFailure, QueueEntry, QueuePort, VisibilityEntry } from '../../src/adapters/sqs-queue';
 import { advancePosition, isCoveredByLedger, type LedgerPosition } from '../../src/core/ledger-position';
 import type { RawMessage, RelayMessage, Sequence } from '../../src/core/message';
@@ -119,6 +119,8 @@ export class MemoryFifoQueue implements QueuePort {
 export class MemoryLedger implements LedgerPort {
   readonly positions = new Map<string, LedgerPosition>();
   readonly failures: Array<{ sourceId: string; failure: FailureRecord }> = [];
+  /** sourceId → the gap recorded on its ledger item (gapSeq, gapSince); removed by every advance. */
+  readonly gaps = new Map<string, { seq: bigint; since: number }>();
   reads = 0;
   writes = 0;
   failNextAdvance = false;
@@ -128,7 +130,7 @@ export class MemoryLedger implements LedgerPort {
     return this.positions.get(sourceId);
   }
 
-  async advance(sourceId: string, seq: Sequence): Promise<AdvanceResult> {
+  async advance(sourceId: string, seq: Sequence, _messageId?: string, _nowMs?: number, opts?: AdvanceOptions): Promise<AdvanceResult> {
     this.writes++;
     if (this.failNextAdvance) {
       this.failNextAdvance = false;
@@ -136,8 +138,16 @@ export class MemoryLedger implements LedgerPort {
     }
     const pos = this.positions.get(sourceId);
     if (isCoveredByLedger(seq, pos)) return { status: 'stale', position: pos };
+    if (opts?.exactNext && seq.kind === 'producer' && seq.value !== (pos?.producerSeq ?? 0n) + 1n) throw exactNextRefused(sourceId, seq, pos);
     this.positions.set(sourceId, advancePosition(pos, seq));
+    this.gaps.delete(sourceId);
     return { status: 'advanced' };
+  }
+
+  async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
+    if ((this.positions.get(sourceId)?.producerSeq ?? 0n) + 1n !== gap.seq) return;
+    const had = this.gaps.get(sourceId);
+    this.gaps.set(sourceId, { seq: gap.seq, since: had?.seq === gap.seq ? had.since : gap.nowMs });
   }
 
   async recordFailure(sourceId: string, failure: FailureRecord): Promise<void> {

@@ -1,0 +1,55 @@
+import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FAILURE_ATTRIBUTE_NAMES } from './ledger-statements';
+import { controlOf, versionIs, type ControlWrite, type StateChange } from './source-control';
+import { ledgerKey } from './table-keys';
+
+/** An operator gives up exactly the missing seq of a contiguous source held at a gap. */
+export interface LostPort {
+  declareLost(sourceId: string, c: StateChange & { seq: bigint }): Promise<ControlWrite>;
+}
+
+export class DynamoLost implements LostPort {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  /**
+   * One conditional write: the position moves from seq − 1 to seq only while the source is
+   * contiguous, held at exactly that gap, and nobody acted since the operator's read. The record
+   * (lastLost…) is in the same write, so a crash before the audit record still leaves a trace.
+   */
+  async declareLost(sourceId: string, c: StateChange & { seq: bigint }): Promise<ControlWrite> {
+    const prev = c.seq - 1n;
+    const values: Record<string, AttributeValue> = {
+      ':true': { BOOL: true },
+      ':n': { N: c.seq.toString() },
+      ':cv': { N: String(c.expectVersion) },
+      ':zero': { N: '0' },
+      ':one': { N: '1' },
+      ':now': { N: String(c.nowMs) },
+      ':actor': { S: c.actor },
+      ':reason': { S: c.reason.slice(0, 500) },
+    };
+    if (prev !== 0n) values[':prev'] = { N: prev.toString() };
+    const position = prev === 0n ? 'attribute_not_exists(producerSeq)' : 'producerSeq = :prev';
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: ledgerKey(sourceId),
+          UpdateExpression:
+            'SET producerSeq = :n, updatedAt = :now, controlVersion = if_not_exists(controlVersion, :zero) + :one, ' +
+            `lastLostSeq = :n, lastLostAt = :now, lastLostActor = :actor, lastLostReason = :reason REMOVE ${FAILURE_ATTRIBUTE_NAMES.join(', ')}`,
+          ConditionExpression: `contiguous = :true AND gapSeq = :n AND ${position} AND ${versionIs(c.expectVersion)}`,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return { ok: false, control: controlOf(err.Item) };
+      throw err;
+    }
+  }
+}
