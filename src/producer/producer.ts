@@ -210,6 +210,20 @@ export class Producer {
     return again;
   }
 
+  /** The sources the producer would refuse (delivered by plain seq-less messages), read without writing anything. */
+  async refusedSources(sourceIds: readonly string[]): Promise<Array<{ sourceId: string; reason: string }>> {
+    const out: Array<{ sourceId: string; reason: string }> = [];
+    for (const sourceId of sourceIds) {
+      try {
+        await this.locked(sourceId, () => this.head(sourceId, true));
+      } catch (err) {
+        if (!(err instanceof ProducerInputError)) throw err;
+        out.push({ sourceId, reason: err.message });
+      }
+    }
+    return out;
+  }
+
   /** Seqs this producer claimed for the source but has not yet got into SQS. */
   pendingSeqs(sourceId: string): bigint[] {
     return (this.unsent.get(sourceId)?.placed ?? []).map((p) => p.seq);
