@@ -70,13 +70,13 @@ describe('producer review', () => {
     let batchCalls = 0;
     let throttled = true;
     const mw: Mw = (next: any, context: any) => async (args: any) => {
-      const input = args.input as { Statements?: unknown[] };
+      const input = args.input as { Statements?: unknown[]; ConditionExpression?: string };
       if (context.commandName === 'BatchExecuteStatementCommand' && batchCalls++ === 0) {
         const out = (await next({ ...args, input: { ...input, Statements: input.Statements?.slice(1) } } as never)) as { output: { Responses?: unknown[] } };
         out.output.Responses = [{ Error: { Code: 'ThrottlingError', Message: 'throttled' } }, ...(out.output.Responses ?? [])];
         return out as never;
       }
-      if (context.commandName === 'BatchExecuteStatementCommand' && throttled) {
+      if ((context.commandName === 'BatchExecuteStatementCommand' || (context.commandName === 'PutItemCommand' && input.ConditionExpression === 'attribute_not_exists(#sk)')) && throttled) {
         throw Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: {} });
       }
       return next(args);
