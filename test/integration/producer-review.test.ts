@@ -1,13 +1,13 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- SDK middleware signatures are generic over every command; the tests only inspect names and inputs */
 // Hostile review of the producer: each test asserts the behaviour the contract promises and
 // fails on the code as it stands.
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { Producer, ProducerInputError, ProducerSendError } from '../../src/index';
 import type { RunningRelay } from '../../src/relay';
 import { dynamoClient, freshQueueAndTable, sleep, sqsClient, startTestRelay, waitFor, type Fixture } from '../support/fixtures';
 import { accepted, startPoisonApp } from '../support/poison-app';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Mw = any;
 
 async function journal(fx: Fixture, source: string): Promise<Array<{ seq: string; body: string }>> {
