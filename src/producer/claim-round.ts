@@ -1,23 +1,15 @@
-import {
-  BatchExecuteStatementCommand,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type BatchStatementResponse,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { JOURNAL_PREFIX, journalSk, PK, SK } from '../adapters/table-keys';
-import { headerItem, insertStatement, type PendingEntry } from './entry-items';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { claimsIn, claimsInRetried, insertHeaders, release, type InsertContext } from './claim-insert';
+import { headerItem, type PendingEntry } from './entry-items';
 import { ledgerProducerSeq } from './source-head';
 import type { ProducerStats } from './stats';
 
-/** A message whose seq is claimed: its journal header names it at seq. */
+/** A message whose seq is ours: its journal header names it at seq (or, when `owed`, must still be written there). */
 export interface Placed {
   entry: PendingEntry;
   seq: bigint;
+  /** Our insert at this seq never got an answer while a later seq of ours landed: the hole is ours to fill. */
+  owed?: boolean;
 }
 
 export interface RoundResult {
@@ -28,176 +20,135 @@ export interface RoundResult {
   next: bigint | undefined;
 }
 
-export interface RoundContext {
+export interface RoundContext extends InsertContext {
   client: DynamoDBClient;
-  table: string;
-  sourceId: string;
-  claimId: string;
   now: () => number;
   stats: ProducerStats;
   /**
-   * Own claims are rewritten only this soon after they were made: a journal entry older than a
-   * grace period may be delivered from the journal, so its content must be final by then.
+   * Own claims are rewritten only this soon after the claim's journaledAt: the workers deliver a
+   * producer entry from the journal only once it is older than their grace (30 s), so its content
+   * is final well before anyone may deliver it.
    */
   rewriteWindowMs: number;
 }
 
-/** Statements per BatchExecuteStatement. */
-export const MAX_CLAIMS_PER_ROUND = 25;
-const SEND_TRIES = 5;
-
-type Owner = { kind: 'mine'; journalId: string } | { kind: 'taken' } | { kind: 'free' };
-
-const keyOf = (sourceId: string, seq: bigint): Record<string, AttributeValue> => ({ [PK]: { S: sourceId }, [SK]: { S: journalSk(seq) } });
-
-async function ownerOf(ctx: RoundContext, seq: bigint): Promise<Owner> {
-  ctx.stats.dynamoReads++;
-  const out = await ctx.client.send(new GetItemCommand({ TableName: ctx.table, Key: keyOf(ctx.sourceId, seq), ConsistentRead: true, ProjectionExpression: 'claimId, messageId' }));
-  if (!out.Item) return { kind: 'free' };
-  return out.Item.claimId?.S === ctx.claimId ? { kind: 'mine', journalId: out.Item.messageId?.S ?? '' } : { kind: 'taken' };
-}
-
-/** A claim whose statement failed for another reason than the key: settled one at a time, put-if-absent. */
-async function claimOne(ctx: RoundContext, entry: PendingEntry, seq: bigint): Promise<Owner> {
-  for (let attempt = 1; ; attempt++) {
-    const seen = await ownerOf(ctx, seq);
-    if (seen.kind !== 'free') return seen;
-    try {
-      ctx.stats.dynamoWrites++;
-      ctx.stats.itemsWritten++;
-      await ctx.client.send(
-        new PutItemCommand({ TableName: ctx.table, Item: headerItem(entry, seq, ctx.claimId, ctx.now()), ConditionExpression: 'attribute_not_exists(#sk)', ExpressionAttributeNames: { '#sk': SK } }),
-      );
-      return { kind: 'mine', journalId: entry.journalId };
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) continue;
-      if (attempt >= SEND_TRIES) throw err;
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-    }
+/**
+ * A round that failed after its inserts: `ours` are the claims it holds (read back consistently),
+ * in seq order with the message each holds; `proven` is false when the ledger proof was not done.
+ */
+export class ClaimRoundError extends Error {
+  override name = 'ClaimRoundError';
+  constructor(
+    message: string,
+    readonly ours: Placed[],
+    readonly proven: boolean,
+  ) {
+    super(message);
   }
 }
+
+/** Statements per BatchExecuteStatement. */
+export const MAX_CLAIMS_PER_ROUND = 25;
+
+type Owner = { kind: 'mine'; journalId: string } | { kind: 'taken' } | { kind: 'owed' } | { kind: 'free' };
 
 /**
  * One claim round (docs/producer.md, "Claim protocol"): conditional inserts of the entries for
- * next, next+1, … in one BatchExecuteStatement; a consistent ledger read proves the claims above
- * the position (a claim at or below it met an entry already delivered and cleaned up, and is
- * deleted again); then the claims this round won are filled with the caller's messages in order.
+ * next, next+1, … (one at a time under contention); a consistent ledger read proves the claims
+ * above the position; then the claims this round won are filled with the caller's messages in order.
+ * `freshHead`: next came from a head read of this call, not from the cache.
  */
-export async function claimRound(ctx: RoundContext, entries: readonly PendingEntry[], next: bigint): Promise<RoundResult> {
-  const batch = entries.slice(0, MAX_CLAIMS_PER_ROUND);
+export async function claimRound(ctx: RoundContext, entries: readonly PendingEntry[], next: bigint, single: boolean, freshHead: boolean): Promise<RoundResult> {
+  const batch = entries.slice(0, single ? 1 : MAX_CLAIMS_PER_ROUND);
   const seqs = batch.map((_, i) => next + BigInt(i));
+  const lo = next;
+  const hi = seqs[seqs.length - 1] as bigint;
   ctx.stats.claimRounds++;
-  ctx.stats.dynamoWrites++;
-  ctx.stats.itemsWritten += batch.length;
   const at = ctx.now();
-  let responses: BatchStatementResponse[] | undefined;
+  const outcomes = await insertHeaders(
+    ctx,
+    batch.map((e, i) => headerItem(e, seqs[i] as bigint, ctx.claimId, at)),
+  );
+  let proven = false;
   try {
-    responses = (
-      await ctx.client.send(new BatchExecuteStatementCommand({ Statements: batch.map((e, i) => insertStatement(ctx.table, headerItem(e, seqs[i] as bigint, ctx.claimId, at))) }))
-    ).Responses;
-  } catch {
-    // The request may have been applied with its answer lost: each claim is settled on its own below.
-    responses = undefined;
-  }
-  const claimedAt = Date.now();
-  const owners: Owner[] = [];
-  for (const [i, e] of batch.entries()) {
-    const r = responses?.[i];
-    if (r && !r.Error) owners.push({ kind: 'mine', journalId: e.journalId });
-    else if (r?.Error?.Code === 'DuplicateItem') {
-      ctx.stats.conflicts++;
-      owners.push({ kind: 'taken' });
-    } else owners.push(await claimOne(ctx, e, seqs[i] as bigint));
-  }
-  // The SDK retries a request whose answer was lost: its own earlier inserts then come back as
-  // DuplicateItem. One consistent read of the round's range tells them from other producers' claims.
-  if (owners.some((o) => o.kind === 'taken')) {
-    const ours = await claimsIn(ctx, seqs[0] as bigint, seqs[seqs.length - 1] as bigint);
-    owners.forEach((o, i) => {
-      const journalId = ours.get(seqs[i] as bigint);
-      if (o.kind === 'taken' && journalId !== undefined) {
-        ctx.stats.conflicts--;
-        owners[i] = { kind: 'mine', journalId };
+    const owners: Owner[] = outcomes.map((o, i) => (o === 'won' ? { kind: 'mine', journalId: (batch[i] as PendingEntry).journalId } : { kind: 'free' }));
+    if (outcomes.some((o) => o !== 'won')) {
+      // A lost answer's statements come back as DuplicateItem: the range tells our own from others'.
+      const ours = await claimsIn(ctx, lo, hi);
+      outcomes.forEach((o, i) => {
+        const journalId = ours.get(seqs[i] as bigint);
+        if (journalId !== undefined) owners[i] = { kind: 'mine', journalId };
+        else if (o === 'duplicate') {
+          ctx.stats.conflicts++;
+          owners[i] = { kind: 'taken' };
+        }
+      });
+      // A seq with no answer below one we hold is ours to fill: never left as a hole.
+      const topMine = owners.map((o) => o.kind).lastIndexOf('mine');
+      owners.forEach((o, i) => {
+        if (o.kind === 'free' && i < topMine) owners[i] = { kind: 'owed' };
+      });
+    }
+
+    const ledger = await ledgerProducerSeq(ctx.client, ctx.table, ctx.sourceId, ctx.stats);
+    proven = true;
+    const mine: Array<{ seq: bigint; journalId?: string }> = [];
+    for (const [i, o] of owners.entries()) {
+      const seq = seqs[i] as bigint;
+      if (o.kind === 'owed') mine.push({ seq });
+      if (o.kind !== 'mine') continue;
+      if (seq > ledger.producerSeq) mine.push({ seq, journalId: o.journalId });
+      // Our own entry, delivered from the journal before this read: it is placed, not stale.
+      else if (freshHead && seq === ledger.producerSeq && ledger.lastMessageId === o.journalId) mine.push({ seq, journalId: o.journalId });
+      else await release(ctx, seq);
+    }
+    const clean = mine.length === batch.length && mine.every((m) => m.journalId !== undefined);
+
+    const byId = new Map(batch.map((e) => [e.journalId, e]));
+    let placed: Placed[];
+    if (clean || ctx.now() - at < ctx.rewriteWindowMs) {
+      // Fill the seqs we hold with the first messages, in order: a later message never lands below an earlier one.
+      placed = mine.map((m, j) => ({ seq: m.seq, entry: batch[j] as PendingEntry, ...(m.journalId === undefined ? { owed: true } : {}) }));
+      for (const [j, m] of mine.entries()) {
+        const want = batch[j] as PendingEntry;
+        if (m.journalId !== undefined && m.journalId !== want.journalId) await rewrite(ctx, want, m.seq, at);
       }
-    });
-  }
-
-  const { producerSeq: position } = await ledgerProducerSeq(ctx.client, ctx.table, ctx.sourceId, ctx.stats);
-  const mine: Array<{ seq: bigint; journalId: string }> = [];
-  for (const [i, o] of owners.entries()) {
-    const seq = seqs[i] as bigint;
-    if (o.kind !== 'mine') continue;
-    if (seq > position) mine.push({ seq, journalId: o.journalId });
-    else await release(ctx, seq);
-  }
-  const clean = mine.length === batch.length;
-  const lastTried = seqs[seqs.length - 1] as bigint;
-
-  const byId = new Map(batch.map((e) => [e.journalId, e]));
-  let placed: Placed[];
-  if (clean || Date.now() - claimedAt < ctx.rewriteWindowMs) {
-    // Fill the won seqs with the first messages, in order: a later message never lands below an earlier one.
-    placed = mine.map((m, j) => ({ seq: m.seq, entry: batch[j] as PendingEntry }));
-    for (const [j, m] of mine.entries()) {
-      const want = batch[j] as PendingEntry;
-      if (m.journalId !== want.journalId) await rewrite(ctx, want, m.seq);
+    } else {
+      // Past the window a rewrite could race a delivery from the journal: each seq keeps the message it was claimed with.
+      placed = mine.map((m) => {
+        const i = seqs.indexOf(m.seq);
+        return { seq: m.seq, entry: (m.journalId === undefined ? batch[i] : byId.get(m.journalId)) as PendingEntry, ...(m.journalId === undefined ? { owed: true } : {}) };
+      });
+      ctx.stats.reordered += placed.filter((p, j) => p.entry !== batch[j]).length;
     }
-  } else {
-    // Too late to rewrite safely: each won seq keeps the message it was claimed with.
-    placed = mine.map((m) => ({ seq: m.seq, entry: byId.get(m.journalId) as PendingEntry }));
-    ctx.stats.reordered += placed.filter((p, j) => p.entry !== batch[j]).length;
-  }
-  const used = new Set(placed.map((p) => p.entry));
-  const rest = entries.filter((e) => !used.has(e));
-  return { placed, rest, next: clean ? lastTried + 1n : undefined };
-}
-
-/** This call's claims between lo and hi: seq → the journal id the entry holds. */
-async function claimsIn(ctx: RoundContext, lo: bigint, hi: bigint): Promise<Map<bigint, string>> {
-  const out = new Map<bigint, string>();
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    ctx.stats.dynamoReads++;
-    const page = await ctx.client.send(
-      new QueryCommand({
-        TableName: ctx.table,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': { S: ctx.sourceId }, ':lo': { S: journalSk(lo) }, ':hi': { S: journalSk(hi) } },
-        ProjectionExpression: '#sk, claimId, messageId',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item[SK]?.S ?? '';
-      if (item.claimId?.S === ctx.claimId && !sk.includes('#c')) out.set(BigInt(sk.slice(JOURNAL_PREFIX.length)), item.messageId?.S ?? '');
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
-}
-
-async function release(ctx: RoundContext, seq: bigint): Promise<void> {
-  ctx.stats.released++;
-  ctx.stats.dynamoWrites++;
-  try {
-    await ctx.client.send(
-      new DeleteItemCommand({ TableName: ctx.table, Key: keyOf(ctx.sourceId, seq), ConditionExpression: 'claimId = :c', ExpressionAttributeValues: { ':c': { S: ctx.claimId } } }),
-    );
+    if (placed.some((p) => p.owed)) throw new ClaimRoundError(`source ${ctx.sourceId}: the claim of seq ${placed.find((p) => p.owed)?.seq} got no answer after every try`, placed, true);
+    const used = new Set(placed.map((p) => p.entry));
+    const rest = entries.filter((e) => !used.has(e));
+    return { placed, rest, next: clean ? hi + 1n : undefined };
   } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    if (err instanceof ClaimRoundError) throw err;
+    // Whatever failed after the inserts, the claims we hold are read back and kept: never orphaned.
+    const ours = await claimsInRetried(ctx, lo, hi);
+    const byId = new Map(batch.map((e) => [e.journalId, e]));
+    const placed = [...ours]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .flatMap(([seq, journalId]) => {
+        const entry = byId.get(journalId);
+        return entry ? [{ seq, entry }] : [];
+      });
+    throw new ClaimRoundError(`source ${ctx.sourceId}: ${(err as Error).message}`, placed, proven);
   }
 }
 
-async function rewrite(ctx: RoundContext, entry: PendingEntry, seq: bigint): Promise<void> {
+/** Puts the wanted message into our own claim; journaledAt stays the claim's time, which the workers' grace counts from. */
+async function rewrite(ctx: RoundContext, entry: PendingEntry, seq: bigint, at: number): Promise<void> {
   ctx.stats.rewrites++;
   ctx.stats.dynamoWrites++;
   ctx.stats.itemsWritten++;
   await ctx.client.send(
     new PutItemCommand({
       TableName: ctx.table,
-      Item: headerItem(entry, seq, ctx.claimId, ctx.now()),
+      Item: headerItem(entry, seq, ctx.claimId, at),
       ConditionExpression: 'claimId = :c',
       ExpressionAttributeValues: { ':c': { S: ctx.claimId } },
     }),

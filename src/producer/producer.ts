@@ -3,7 +3,8 @@ import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createDynamoClient, createSqsClient } from '../adapters/aws-clients';
 import { chunkItems, pendingEntry, type PendingEntry } from './entry-items';
-import { claimRound, MAX_CLAIMS_PER_ROUND, type Placed } from './claim-round';
+import { claimRound, ClaimRoundError, MAX_CLAIMS_PER_ROUND, type Placed } from './claim-round';
+import { settlePending, type PendingClaims } from './pending';
 import { markContiguous, readHead } from './source-head';
 import { SqsSendError, sendPlaced, type SentMessage } from './sqs-send';
 import { emptyStats, type ProducerStats } from './stats';
@@ -19,7 +20,7 @@ export interface ProducerOptions {
   dynamodb?: DynamoDBClient;
   /** Needed only when a client is not given; else AWS_REGION. */
   region?: string;
-  /** How long after a claim its round may still reorder its own entries (default 5000 ms); keep it well below the workers' journal grace. */
+  /** How long after a claim's journaledAt its round may still rewrite its own entries to keep the caller's order (default 10000 ms); keep it well below the workers' 30 s grace. */
   rewriteWindowMs?: number;
 }
 
@@ -52,6 +53,7 @@ export class ProducerSendError extends Error {
 const CACHE_LIMIT = 10_000;
 /** Claim rounds one source may take in one call before the producer gives up (other writers keep winning). */
 const MAX_ROUNDS_PER_MESSAGE = 50;
+const DEFAULT_REWRITE_WINDOW_MS = 10_000;
 
 /**
  * Journal-first producer: each message's seq is claimed by a conditional put of its journal entry
@@ -69,7 +71,9 @@ export class Producer {
    * Claimed messages SQS did not take, per source: sent again before anything new of that source,
    * so this process never puts a later seq into SQS ahead of an earlier one.
    */
-  private readonly unsent = new Map<string, Placed[]>();
+  private readonly unsent = new Map<string, PendingClaims>();
+  /** Sources whose ledger this process has seen or made contiguous. */
+  private readonly contiguous = new Set<string>();
   readonly stats: ProducerStats = emptyStats();
 
   constructor(private readonly opts: ProducerOptions) {
@@ -121,8 +125,10 @@ export class Producer {
       [...bySource].map(([sourceId, list]) =>
         this.locked(sourceId, () => this.sendSource(sourceId, list, results)).catch((err: unknown) => {
           failures.push(err as Error);
-          if (err instanceof SqsSendError) unsent.push(...err.unsent.map((p) => ({ sourceId, seq: p.seq })));
-          for (const m of list) if (!results.has(m) && !(err instanceof SqsSendError && err.unsent.some((p) => p.entry.message === m))) notWritten.push(m);
+          // Whatever failed, what this process still holds for the source is journaled, not lost.
+          const held = this.unsent.get(sourceId)?.placed ?? [];
+          unsent.push(...held.map((p) => ({ sourceId, seq: p.seq })));
+          for (const m of list) if (!results.has(m) && !held.some((p) => p.entry.message === m)) notWritten.push(m);
         }),
       ),
     );
@@ -151,8 +157,15 @@ export class Producer {
     if (!fresh && cached !== undefined) return cached;
     this.stats.headReads++;
     const h = await readHead(this.dynamo, this.opts.table, sourceId, this.stats);
-    if (!h.contiguous) await markContiguous(this.dynamo, this.opts.table, sourceId, this.stats);
+    if (h.contiguous) this.contiguous.add(sourceId);
     return h.next;
+  }
+
+  /** Written only just before the first claim, so a refused call writes nothing at all. */
+  private async declareContiguous(sourceId: string): Promise<void> {
+    if (this.contiguous.has(sourceId)) return;
+    await markContiguous(this.dynamo, this.opts.table, sourceId, this.stats);
+    this.contiguous.add(sourceId);
   }
 
   private async checkExplicit(sourceId: string, list: CheckedMessage[]): Promise<void> {
@@ -173,48 +186,87 @@ export class Producer {
     }
   }
 
-  /** Sends what an earlier call claimed but could not send; throws (and keeps them) if SQS still refuses. */
-  private async sendUnsent(sourceId: string): Promise<void> {
+  /**
+   * Sends what an earlier call claimed but could not send, in seq order, before anything new:
+   * proves claims whose round failed before its proof, fills owed seqs first. Returns the messages
+   * whose claim turned out stale or taken: they are claimed again ahead of the call's own.
+   */
+  private async sendUnsent(sourceId: string): Promise<PendingEntry[]> {
     const pending = this.unsent.get(sourceId);
-    if (!pending) return;
+    if (!pending) return [];
+    const { ready, again } = await settlePending({ client: this.dynamo, table: this.opts.table, sourceId, claimId: pending.claimId, stats: this.stats, now: Date.now }, pending);
+    this.unsent.set(sourceId, { ...pending, placed: ready, proven: true });
     try {
-      this.stats.messages += (await sendPlaced(this.sqs, this.opts.queueUrl, pending, this.stats)).length;
+      this.stats.messages += (await sendPlaced(this.sqs, this.opts.queueUrl, ready, this.stats)).length;
       this.unsent.delete(sourceId);
     } catch (err) {
       if (err instanceof SqsSendError) {
         this.stats.messages += err.sent.length;
-        this.unsent.set(sourceId, err.unsent);
+        this.unsent.set(sourceId, { ...pending, placed: err.unsent, proven: true });
         throw new SqsSendError(`source ${sourceId}: seqs ${err.unsent.map((p) => p.seq).join(', ')} of an earlier call are still not in SQS: ${err.message}`, [], err.unsent);
       }
       throw err;
     }
+    return again;
+  }
+
+  /** The sources the producer would refuse (delivered by plain seq-less messages), read without writing anything. */
+  async refusedSources(sourceIds: readonly string[]): Promise<Array<{ sourceId: string; reason: string }>> {
+    const out: Array<{ sourceId: string; reason: string }> = [];
+    for (const sourceId of sourceIds) {
+      try {
+        await this.locked(sourceId, () => this.head(sourceId, true));
+      } catch (err) {
+        if (!(err instanceof ProducerInputError)) throw err;
+        out.push({ sourceId, reason: err.message });
+      }
+    }
+    return out;
   }
 
   /** Seqs this producer claimed for the source but has not yet got into SQS. */
   pendingSeqs(sourceId: string): bigint[] {
-    return (this.unsent.get(sourceId) ?? []).map((p) => p.seq);
+    return (this.unsent.get(sourceId)?.placed ?? []).map((p) => p.seq);
   }
 
   private async sendSource(sourceId: string, list: CheckedMessage[], results: Map<CheckedMessage, SendResult>): Promise<void> {
-    await this.sendUnsent(sourceId);
-    let rest = list.map((m) => pendingEntry(m, randomUUID()));
+    const again = await this.sendUnsent(sourceId);
+    let rest = [...again, ...list.map((m) => pendingEntry(m, randomUUID()))];
     const claimId = randomUUID();
-    await this.writeChunks(rest);
+    await this.writeChunks(rest.slice(again.length));
     const explicit = list[0]?.explicitSeq !== undefined;
     let fresh = explicit;
-    const maxRounds = MAX_ROUNDS_PER_MESSAGE * Math.ceil(list.length / MAX_CLAIMS_PER_ROUND + 1);
+    // Once other writers are met, one message per round: a single claim never needs a rewrite.
+    let single = explicit;
+    let claimed = again.length > 0;
+    const maxRounds = MAX_ROUNDS_PER_MESSAGE * Math.ceil(rest.length / MAX_CLAIMS_PER_ROUND + 1);
     for (let round = 0; rest.length > 0; round++) {
       if (round >= maxRounds) throw new Error(`source ${sourceId}: other producers won every claim for ${round} rounds`);
+      const freshHead = fresh || !this.nextSeq.has(sourceId);
       const next = await this.head(sourceId, fresh);
-      if (explicit && rest[0]?.message.explicitSeq !== next) throw new ProducerInputError(`seq ${rest[0]?.message.explicitSeq} for source ${sourceId} is no longer the next one (next is ${next})`);
-      const r = await claimRound(
-        { client: this.dynamo, table: this.opts.table, sourceId, claimId, now: Date.now, stats: this.stats, rewriteWindowMs: this.opts.rewriteWindowMs ?? 5000 },
-        explicit ? rest.slice(0, 1) : rest,
-        next,
-      );
-      if (explicit) r.rest.push(...rest.slice(1));
+      if (explicit && rest[0]?.message.explicitSeq !== next) {
+        const text = `seq ${rest[0]?.message.explicitSeq} for source ${sourceId} is no longer the next one (next is ${next})`;
+        throw claimed ? new Error(text) : new ProducerInputError(text);
+      }
+      await this.declareContiguous(sourceId);
+      claimed = true;
+      let r;
+      try {
+        r = await claimRound(
+          { client: this.dynamo, table: this.opts.table, sourceId, claimId, now: Date.now, stats: this.stats, rewriteWindowMs: this.opts.rewriteWindowMs ?? DEFAULT_REWRITE_WINDOW_MS },
+          rest,
+          next,
+          single,
+          freshHead,
+        );
+      } catch (err) {
+        this.remember(sourceId, undefined);
+        if (err instanceof ClaimRoundError && err.ours.length > 0) this.unsent.set(sourceId, { claimId, placed: err.ours, proven: err.proven });
+        throw err;
+      }
       this.remember(sourceId, r.next);
       fresh = r.next === undefined;
+      if (fresh) single = true;
       rest = r.rest;
       if (r.placed.length === 0) continue;
       try {
@@ -222,7 +274,7 @@ export class Producer {
       } catch (err) {
         if (err instanceof SqsSendError) {
           this.record(sourceId, err.sent, results);
-          this.unsent.set(sourceId, err.unsent);
+          this.unsent.set(sourceId, { claimId, placed: err.unsent, proven: true });
         }
         throw err;
       }

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { JOURNAL_PREFIX, ledgerKey, PK, SK } from '../adapters/table-keys';
 import type { ProducerStats } from './stats';
 import { ProducerInputError } from './validate';
@@ -10,47 +10,44 @@ export interface SourceHead {
 }
 
 /** The ledger's producer position, or a refusal when the source is delivered by SQS SequenceNumber. */
-export async function ledgerProducerSeq(client: DynamoDBClient, table: string, sourceId: string, stats: ProducerStats): Promise<{ producerSeq: bigint; contiguous: boolean }> {
+export async function ledgerProducerSeq(client: DynamoDBClient, table: string, sourceId: string, stats: ProducerStats): Promise<{ producerSeq: bigint; contiguous: boolean; lastMessageId: string | undefined }> {
   stats.dynamoReads++;
   const out = await client.send(
-    new GetItemCommand({ TableName: table, Key: ledgerKey(sourceId), ConsistentRead: true, ProjectionExpression: 'producerSeq, sqsSeq, contiguous' }),
+    new GetItemCommand({ TableName: table, Key: ledgerKey(sourceId), ConsistentRead: true, ProjectionExpression: 'producerSeq, sqsSeq, contiguous, lastMessageId' }),
   );
   const item = out.Item;
   if (item?.sqsSeq !== undefined && item.producerSeq === undefined) throw seqless(sourceId);
-  return { producerSeq: item?.producerSeq?.N === undefined ? 0n : BigInt(item.producerSeq.N), contiguous: item?.contiguous?.BOOL === true };
+  return { producerSeq: item?.producerSeq?.N === undefined ? 0n : BigInt(item.producerSeq.N), contiguous: item?.contiguous?.BOOL === true, lastMessageId: item?.lastMessageId?.S };
 }
 
 const seqless = (sourceId: string) =>
   new ProducerInputError(`source ${sourceId} is already delivered by plain messages without a seq: the producer cannot take it over (use a new source id)`);
 
-/** Highest journal header of the source: its seq, or undefined when the journal is empty. */
+/**
+ * Highest journal header of the source: its seq, or undefined when the journal is empty. Chunk
+ * items sit outside the `j#` range (`jc#…`), so the first key of a descending Query is the top;
+ * keys only, so the read costs the same whatever the bodies' size.
+ */
 async function journalTop(client: DynamoDBClient, table: string, sourceId: string, stats: ProducerStats): Promise<bigint | undefined> {
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    stats.dynamoReads++;
-    const page = await client.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': { S: sourceId }, ':lo': { S: JOURNAL_PREFIX }, ':hi': { S: `${JOURNAL_PREFIX}~` } },
-        ProjectionExpression: '#sk, seqKind',
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        // A worker's chunk items (`j#<seq>#c…`) sort just above their header: a few per page finds it.
-        Limit: 16,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const sk = item[SK]?.S ?? '';
-      if (sk.includes('#c')) continue;
-      if (item.seqKind?.S === 'sqs') throw seqless(sourceId);
-      return BigInt(sk.slice(JOURNAL_PREFIX.length));
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return undefined;
+  stats.dynamoReads++;
+  const page = await client.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': { S: sourceId }, ':lo': { S: JOURNAL_PREFIX }, ':hi': { S: `${JOURNAL_PREFIX}~` } },
+      ProjectionExpression: '#pk, #sk',
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: 1,
+    }),
+  );
+  const sk = page.Items?.[0]?.[SK]?.S;
+  if (sk === undefined) return undefined;
+  const digits = sk.slice(JOURNAL_PREFIX.length);
+  // Producer-seq keys are 40 digits; a worker's seq-less entries (`j#q…`) sort above them.
+  if (!/^\d+$/.test(digits)) throw seqless(sourceId);
+  return BigInt(digits);
 }
 
 /**

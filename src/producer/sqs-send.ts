@@ -79,11 +79,14 @@ export async function sendPlaced(sqs: SQSClient, queueUrl: string, placed: reado
         const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: todo.map((t) => entryOf(t.p, t.id).entry) }));
         for (const ok of res.Successful ?? []) {
           const t = todo.find((x) => x.id === ok.Id);
-          if (t) sent.push({ placed: t.p, messageId: ok.MessageId ?? '' });
+          if (t && !sent.some((s) => s.placed === t.p)) sent.push({ placed: t.p, messageId: ok.MessageId ?? '' });
         }
         failed = res.Failed ?? [];
         const done = new Set((res.Successful ?? []).map((s) => s.Id));
-        todo = todo.filter((t) => !done.has(t.id));
+        // Retried from the first failed entry on, in seq order (entries SQS already took are
+        // repeats of their dedup id, dropped by SQS): a later entry never goes ahead of it alone.
+        const firstFailed = todo.findIndex((t) => !done.has(t.id));
+        todo = firstFailed < 0 ? [] : todo.slice(firstFailed);
         if (todo.length > 0 && (attempt >= TRIES || failed.some((f) => f.SenderFault))) {
           throw new Error(`SQS refused ${todo.length} message(s): ${failed[0]?.Message ?? 'no reason given'}`);
         }

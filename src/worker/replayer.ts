@@ -53,6 +53,17 @@ const DEFAULT_SLICE_MS = 60_000;
 const IDLE_POLL_FACTOR = 15;
 /** Delivered entries deleted per BatchWriteItem. */
 const DELETE_BATCH = 25;
+/**
+ * A producer may still rewrite its own claim for a few seconds after journaling it (its
+ * rewriteWindowMs, 10 s by default, measured from journaledAt): such an entry is not delivered
+ * from the journal before it is this old (docs/producer.md, "Claim protocol").
+ */
+export const PRODUCER_CLAIM_GRACE_MS = 30_000;
+
+/** Written by a producer before SQS numbered it (its queueId is empty) and younger than the grace. */
+export function isFreshProducerClaim(e: JournalEntry, nowMs: number): boolean {
+  return e.seq.kind === 'producer' && e.seq.queueId === '' && nowMs - e.journaledAt < PRODUCER_CLAIM_GRACE_MS;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MIXED_ORDER =
   'replay refused: the journal holds journal-first producer entries (no SQS receive order) and seq-less SQS entries, whose receive order against each other is unknowable; skip or deliver them by hand (docs/parking.md)';
@@ -241,6 +252,8 @@ export class Replayer {
           if (!keptForTheRecord(e)) done.push(e);
           continue;
         }
+        // A producer's claim is final only once its proof and rewrites are done: stop before it, the next pass takes it.
+        if (isFreshProducerClaim(e, this.now())) return 'yielded';
         if (this.now() >= sliceEnd) return 'yielded';
         // The lease is renewed while the pass runs, well before it can run out under a long pass.
         if (this.now() - this.renewedAt >= this.opts.leaseMs / 3 && !(await this.lease(sourceId, cv))) return 'superseded';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';
 
@@ -61,6 +61,20 @@ describe('fifo-relay send through the producer', () => {
       'nothing sent: 3 bad line(s) of 5',
     ]);
     expect(await journal('in-1')).toEqual([]);
+    expect(await depth()).toBe(before);
+  });
+
+  it('--stdin: a seq-less source in a later call is refused before anything is sent, with its line', async () => {
+    // A source already delivered by plain messages: its ledger has an SQS SequenceNumber and no producer seq.
+    await fx.dynamo.send(new PutItemCommand({ TableName: fx.table, Item: { pk: { S: 'plain-1' }, sk: { S: 'ledger' }, sqsSeq: { S: '1'.padStart(40, '0') } } }));
+    const before = await depth();
+    const lines = Array.from({ length: 150 }, (_, i) => JSON.stringify({ sourceId: 'early-1', body: `m${i}` }));
+    lines.push(JSON.stringify({ sourceId: 'plain-1', body: 'late' }));
+    const r = await cli(['send', '--stdin'], env, lines.join('\n') + '\n');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('line 151: source plain-1 is already delivered by plain messages');
+    expect(r.stdout).toContain('nothing sent: 1 source(s) refused');
+    expect(await journal('early-1')).toEqual([]);
     expect(await depth()).toBe(before);
   });
 

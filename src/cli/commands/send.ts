@@ -80,6 +80,20 @@ export const send = defineCommand({
     const started = Date.now();
     let reported = 0;
     try {
+      if (lineOf) {
+        // Every source is checked before the first call: a refused source in a later call would
+        // otherwise stop the input half-way.
+        const firstLine = new Map<string, number>();
+        messages.forEach((m, i) => {
+          if (!firstLine.has(m.sourceId)) firstLine.set(m.sourceId, lineOf?.[i] ?? i + 1);
+        });
+        const refused = await producer.refusedSources([...firstLine.keys()]);
+        if (refused.length > 0) {
+          for (const r of refused) out(`line ${firstLine.get(r.sourceId)}: ${r.reason}`);
+          out(`nothing sent: ${refused.length} source(s) refused`);
+          return 1;
+        }
+      }
       for (let i = 0; i < messages.length; i += batch) {
         try {
           results.push(...(await producer.sendBatch(messages.slice(i, i + batch))));
