@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { INLINE_BODY_LIMIT_BYTES } from './journal';
+import { sha256, splitBody } from './journal';
 import type { AutoAsideEntry, AutoAsidePort } from './journal-aside';
 import { FAILURE_ATTRIBUTE_NAMES } from './ledger-statements';
 import { ledgerKey, PK, SK } from './table-keys';
@@ -49,6 +49,9 @@ export interface AsidePort {
 
 const INTENT_ATTRIBUTES = ['asideMessageId', 'asideActor', 'asideReason', 'asideAt'];
 const asideKey = (sourceId: string, messageId: string) => ({ [PK]: { S: sourceId }, [SK]: { S: ASIDE_PREFIX + messageId } });
+/** Chunks of a body too large for one item sit outside the `aside#` range, so a listing reads only headers. */
+const ASIDE_CHUNK_PREFIX = 'asidec#';
+const chunkKey = (sourceId: string, messageId: string, i: number) => ({ [PK]: { S: sourceId }, [SK]: { S: `${ASIDE_CHUNK_PREFIX}${messageId}#${String(i).padStart(3, '0')}` } });
 
 /** Both ways a message is set aside: an operator's request (AsidePort) and the retention watchdog's own (AutoAsidePort), one item layout. */
 export class DynamoAsideStore implements AsidePort, AutoAsidePort {
@@ -89,7 +92,7 @@ export class DynamoAsideStore implements AsidePort, AutoAsidePort {
     const item: Record<string, AttributeValue> = {
       ...asideKey(e.sourceId, e.messageId),
       messageId: { S: e.messageId },
-      body: { S: e.body },
+      ...(await this.bodyAttributes(e.sourceId, e.messageId, e.body)),
       contentType: { S: e.contentType },
       seq: { S: e.seq },
       sqsSeq: { S: e.sqsSeq },
@@ -111,13 +114,10 @@ export class DynamoAsideStore implements AsidePort, AutoAsidePort {
 
   /** The watchdog's put-aside of a head at its retention deadline: same item as an operator's, actor fifo-relay. */
   async putAside(e: AutoAsideEntry): Promise<'written' | 'exists'> {
-    if (Buffer.byteLength(e.body, 'utf8') > INLINE_BODY_LIMIT_BYTES) {
-      throw new Error(`message ${e.messageId} of source "${e.sourceId}" is too large to put aside (over ${INLINE_BODY_LIMIT_BYTES} bytes): it stays in SQS`);
-    }
     const item: Record<string, AttributeValue> = {
       ...asideKey(e.sourceId, e.messageId),
       messageId: { S: e.messageId },
-      body: { S: e.body },
+      ...(await this.bodyAttributes(e.sourceId, e.messageId, e.body)),
       contentType: { S: e.contentType },
       seq: { S: e.seqText },
       sqsSeq: { S: e.sqsSeq.toString() },
@@ -138,6 +138,33 @@ export class DynamoAsideStore implements AsidePort, AutoAsidePort {
       if (err instanceof ConditionalCheckFailedException) return 'exists';
       throw err;
     }
+  }
+
+  /**
+   * The body inline, or (above what one item holds) in chunk items written first: the header that
+   * names them exists only once they all do. A message id has one body, so rewriting a chunk after
+   * a crash writes the same bytes.
+   */
+  private async bodyAttributes(sourceId: string, messageId: string, body: string): Promise<Record<string, AttributeValue>> {
+    const parts = splitBody(body);
+    if (parts.length === 1) return { body: { S: body } };
+    for (let i = 0; i < parts.length; i++) {
+      await this.client.send(new PutItemCommand({ TableName: this.table, Item: { ...chunkKey(sourceId, messageId, i), data: { S: parts[i] ?? '' } } }));
+    }
+    return { body: { S: '' }, chunks: { N: String(parts.length) }, bodySha256: { S: sha256(body) } };
+  }
+
+  private async loadBody(sourceId: string, item: Record<string, AttributeValue>): Promise<string> {
+    const chunks = Number(item.chunks?.N ?? 0);
+    if (chunks <= 1) return item.body?.S ?? '';
+    const messageId = item.messageId?.S ?? '';
+    let body = '';
+    for (let i = 0; i < chunks; i++) {
+      const out = await this.client.send(new GetItemCommand({ TableName: this.table, Key: chunkKey(sourceId, messageId, i), ConsistentRead: true }));
+      body += out.Item?.data?.S ?? '';
+    }
+    if (sha256(body) !== item.bodySha256?.S) throw new Error(`aside item ${sourceId} ${messageId}: chunks do not match its bodySha256`);
+    return body;
   }
 
   async has(sourceId: string, messageId: string): Promise<boolean> {
@@ -179,10 +206,11 @@ export class DynamoAsideStore implements AsidePort, AutoAsidePort {
         Limit: limit,
       }),
     );
-    return (out.Items ?? []).map((i) => ({
+    const entries: AsideEntry[] = [];
+    for (const i of out.Items ?? []) entries.push({
       sourceId,
       messageId: i.messageId?.S ?? '',
-      body: i.body?.S ?? '',
+      body: await this.loadBody(sourceId, i),
       contentType: i.contentType?.S ?? '',
       seq: i.seq?.S ?? '',
       sqsSeq: i.sqsSeq?.S ?? '',
@@ -191,6 +219,7 @@ export class DynamoAsideStore implements AsidePort, AutoAsidePort {
       detail: i.detail?.S ?? '',
       intent: { messageId: i.messageId?.S ?? '', actor: i.actor?.S ?? '', reason: i.reason?.S ?? '', at: Number(i.requestedAt?.N ?? 0) },
       asideAt: Number(i.asideAt?.N ?? 0),
-    }));
+    });
+    return entries;
   }
 }

@@ -110,5 +110,8 @@ export const RETENTION_MARGIN_SECONDS = 60;
  */
 export function capBackoffAtRetention(backoffSeconds: number, nowMs: number, sentAtMs: number, retentionSeconds: number, floorSeconds: number): number {
   const left = Math.floor((sentAtMs + (retentionSeconds - RETENTION_MARGIN_SECONDS) * 1000 - nowMs) / 1000);
-  return Math.max(Math.min(floorSeconds, backoffSeconds), Math.min(backoffSeconds, left));
+  // The floor itself must not carry the head past retention: at most half of what is left of it.
+  const untilRetention = Math.floor((sentAtMs + retentionSeconds * 1000 - nowMs) / 1000);
+  const floor = Math.min(floorSeconds, backoffSeconds, Math.max(1, Math.floor(untilRetention / 2)));
+  return Math.max(floor, Math.min(backoffSeconds, left));
 }

@@ -37,7 +37,18 @@ describe('a head put aside on DynamoDB Local', () => {
     expect(await aside.putAside(entry())).toBe('exists');
     expect(await journal.count('R')).toBe(0);
     expect(await journal.above('R', undefined, 10)).toEqual([]);
-    await expect(aside.putAside(entry({ messageId: 'big', body: 'x'.repeat(400_000) }))).rejects.toThrow(/too large to put aside/);
+  });
+
+  it('a body larger than one item holds is put aside in chunks and listed whole, byte for byte', async () => {
+    const aside = new DynamoAside(fx.dynamo, fx.table);
+    const body = 'é'.repeat(200_000) + '\u{1F600}'.repeat(50_000) + 'end';
+    expect(await aside.putAside(entry({ sourceId: 'BIG', messageId: 'big', body }))).toBe('written');
+    expect(await aside.putAside(entry({ sourceId: 'BIG', messageId: 'big', body }))).toBe('exists');
+    const listed = await aside.list('BIG');
+    expect(listed).toHaveLength(1);
+    expect(listed[0]?.body.length).toBe(body.length);
+    expect(listed[0]?.body === body).toBe(true);
+    expect(await new DynamoJournal(fx.dynamo, fx.table).count('BIG')).toBe(0);
   });
 
   it('does not disturb the story of its source', async () => {

@@ -7,7 +7,7 @@ import { DynamoSourceControl } from '../../src/adapters/source-control';
 import { journalSk, sqsSeqText } from '../../src/adapters/table-keys';
 import type { RelayMessage, Sequence } from '../../src/core/message';
 import { chunkItems, headerItem as producerHeader, pendingEntry } from '../../src/producer/entry-items';
-import { Replayer } from '../../src/worker/replayer';
+import { PRODUCER_CLAIM_GRACE_MS, Replayer } from '../../src/worker/replayer';
 import { freshQueueAndTable, type Fixture } from '../support/fixtures';
 
 const Q1 = 'arn:aws:sqs:us-east-1:000000000000:order.fifo@1700000000';
@@ -56,6 +56,8 @@ describe('journal replay regressions (DynamoDB Local)', () => {
     await put(sourceId, s);
     expect((await control.bumpJournal(sourceId)).ok).toBe(true);
   }
+  /** Producer claims the replayer may deliver: older than the producer's rewrite grace. */
+  const PAST_CLAIM_GRACE = () => Date.now() - PRODUCER_CLAIM_GRACE_MS - 1000;
   function replayer(sourceId: string, app: AppPort) {
     return new Replayer({ control, journal, ledger, audit, app, listReplaying: async () => [sourceId] }, { owner: 'r1', leaseMs: 30_000, pollMs: 50, batch: 25, maxBackoffMs: 100 });
   }
@@ -151,7 +153,7 @@ describe('journal replay regressions (DynamoDB Local)', () => {
     expect(p.parts.length).toBeGreaterThan(1);
     // The producer's own items: chunks under its chunkPrefix, then the header claiming seq 1.
     for (const item of chunkItems(p)) await fx.dynamo.send(new PutItemCommand({ TableName: fx.table, Item: item }));
-    await fx.dynamo.send(new PutItemCommand({ TableName: fx.table, Item: producerHeader(p, 1n, 'claim-1', Date.now()) }));
+    await fx.dynamo.send(new PutItemCommand({ TableName: fx.table, Item: producerHeader(p, 1n, 'claim-1', PAST_CLAIM_GRACE()) }));
     await unpark(src);
     const bodies: string[] = [];
     const app = new RecordingApp(5, async () => undefined);
@@ -169,7 +171,7 @@ describe('journal replay regressions (DynamoDB Local)', () => {
     await put(src, seqless(S0 + 5n));
     await put(src, seqless(S0 + 6n));
     // Later, the producer switches to journal-first: seq 1 claimed in the journal, not yet numbered by SQS.
-    await journal.put(entryFromMessage(message(src, { kind: 'producer', value: 1n, text: '1', key: '1', sqs: 0n, queueId: '' }), Date.now()));
+    await journal.put(entryFromMessage(message(src, { kind: 'producer', value: 1n, text: '1', key: '1', sqs: 0n, queueId: '' }), PAST_CLAIM_GRACE()));
     await unpark(src);
     const app = new RecordingApp();
     const r = replayer(src, app);
@@ -185,7 +187,7 @@ describe('journal replay regressions (DynamoDB Local)', () => {
   it('journal-first producer entries alone are replayed in seq order', async () => {
     const src = 'journal-first-only';
     await parkAt(src, producer(0n, S0));
-    for (const n of [1n, 2n]) await journal.put(entryFromMessage(message(src, { kind: 'producer', value: n, text: String(n), key: String(n), sqs: 0n, queueId: '' }), Date.now()));
+    for (const n of [1n, 2n]) await journal.put(entryFromMessage(message(src, { kind: 'producer', value: n, text: String(n), key: String(n), sqs: 0n, queueId: '' }), PAST_CLAIM_GRACE()));
     await unpark(src);
     const app = new RecordingApp();
     expect(await replayer(src, app).replay(src)).toBe('done');

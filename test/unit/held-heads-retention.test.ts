@@ -63,7 +63,7 @@ describe('every held head, whatever its state, is journaled before its deadline 
     await waitFor('deleted', () => queue.size === 0);
   });
 
-  it('a journal conflict backs off no further than the park deadline and is recorded with its deadline', async () => {
+  it('a journal conflict of a parked source backs off to a try before SQS retention (not a base backoff past it) and is recorded with its deadline', async () => {
     const queue = new MemoryFifoQueue();
     const table = new MemorySourceTable();
     table.touch('A');
@@ -71,13 +71,14 @@ describe('every held head, whatever its state, is journaled before its deadline 
     const seq = { kind: 'producer' as const, value: 1n, text: '1', key: '1', sqs: 1n, queueId: QUEUE_ID };
     await table.put({ sourceId: 'A', seq, messageId: 'other', contentType: 'text/plain', body: 'another body', bodySha256: sha256('another body'), sentAt: 1, firstSeenAt: 1, journaledAt: 1 });
     queue.send('A', 'a1', seqAttr(1));
-    // 70 s after sending: the park deadline (75 s) is 5 s away, the backoff asks for 60.
+    // 70 s after sending: SQS retention (100 s) is 30 s away, the backoff asks for 60.
     worker = new Worker(options(), { queue, ledger: table, app: new ScriptedApp(), parking: ports(table), now: () => Date.now() + 70_000, random: () => 0.99 });
     const errors = collect(worker, 'journalError');
     worker.start();
     await waitFor('conflict', () => errors.length === 1);
     expect(errors[0]?.conflict).toBe(true);
-    expect(errors[0]?.backoffSeconds).toBeLessThanOrEqual(5);
+    expect(errors[0]?.backoffSeconds).toBeGreaterThan(0);
+    expect(errors[0]?.backoffSeconds).toBeLessThanOrEqual(15);
     await waitFor('recorded', () => table.failures.some((f) => f.sourceId === 'A'));
     expect(table.failures.find((x) => x.sourceId === 'A')?.failure.retentionDeadlineAt).toEqual(expect.any(Number));
   });

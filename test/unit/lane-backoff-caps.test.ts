@@ -12,8 +12,11 @@ describe('backoff caps', () => {
     // Sent at 0: the cap is retention minus the margin from now.
     expect(capBackoffAtRetention(5000, 100_000, 0, retention, 7)).toBe(retention - RETENTION_MARGIN_SECONDS - 100);
     expect(capBackoffAtRetention(30, 100_000, 0, retention, 7)).toBe(30);
-    // Past retention minus the margin: the floor, never 0.
-    expect(capBackoffAtRetention(30, 990_000, 0, retention, 7)).toBe(7);
+    // Past retention minus the margin: the floor, never 0, and at most half of what is left (10 s here).
+    expect(capBackoffAtRetention(30, 990_000, 0, retention, 7)).toBe(5);
     expect(capBackoffAtRetention(3, 990_000, 0, retention, 7)).toBe(3);
+    // A floor longer than what is left of retention is cut to half of it: the try lands before SQS deletes the head.
+    expect(capBackoffAtRetention(60, 970_000, 0, retention, 60)).toBe(15);
+    expect(capBackoffAtRetention(60, 999_500, 0, retention, 60)).toBe(1);
   });
 });
