@@ -8,6 +8,7 @@ import { projectRoot } from '../bench/lib/build';
 import { freePort, sleep, spawnNode, until, type Child } from '../bench/lib/processes';
 import { judgeRun, type AppRecord, type RunVerdict, type Rule } from '../src/demo/checker';
 import { drainWaitOver } from './drain-wait';
+import { producerSender, type ProducerSendStats } from './producer-send';
 
 /** Everything a chaos run is made of; the full run and the short CI run differ only in these. */
 export interface ChaosOptions {
@@ -48,6 +49,10 @@ export interface ChaosOptions {
   endpoints: Endpoints;
   logDir: string;
   seed: number;
+  /** Send through the journal-first producer (src/producer) instead of plain SendMessageBatch calls. */
+  producer?: boolean;
+  /** With producer: share of batches whose producer dies after its journal claims, before SQS. */
+  producerDeathRate?: number;
   out(line: string): void;
 }
 
@@ -76,6 +81,8 @@ export interface ChaosResult {
   /** What was sent and what the app recorded, for a second look (not printed). */
   sent: Planned[];
   records: AppRecord[];
+  /** With producer: what the journal-first sending did. */
+  producer?: ProducerSendStats;
 }
 
 /** The full soak (npm run chaos) and the short one inside npm test share everything but the sizes. */
@@ -199,6 +206,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       }
       return out;
     };
+    const viaProducer = opts.producer ? producerSender(sqs, dynamo, queueUrl, table, mulberry32(opts.seed + 2), opts.producerDeathRate ?? 0) : undefined;
     /** Sends in order, one batch after another, paced to take about `seconds`; records what SQS accepted. */
     const produce = async (messages: Planned[], seconds: number, sent: Planned[], onProgress?: (share: number) => void) => {
       const batches = Math.ceil(messages.length / 10);
@@ -207,7 +215,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
         const due = t0 + (b / batches) * seconds * 1000;
         if (due > Date.now()) await sleep(due - Date.now());
         const batch = messages.slice(b * 10, b * 10 + 10);
-        await sendBatch(sqs, queueUrl, batch);
+        if (viaProducer) await viaProducer.send(batch);
+        else await sendBatch(sqs, queueUrl, batch);
         sent.push(...batch);
         onProgress?.(sent.length / messages.length);
       }
@@ -329,6 +338,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const badStops = termed.filter((w) => w.end?.code !== 0);
     const graceMs = opts.shutdownGraceSeconds * 1000;
     const slowStops = termed.filter((w) => (w.end?.stopMs ?? 0) > graceMs + 5000);
+    const successKeys = new Set(records.filter((r) => r.status >= 200 && r.status < 300).map((r) => r.idempotencyKey));
     const harnessRules: Rule[] = [
       { rule: 'no worker died unless killed', ok: crashed.length === 0, detail: crashed.length === 0 ? `${all.length} workers started, ${kills.length} killed with SIGKILL` : `${crashed.length} exited on their own: ${crashed.map((w) => `${w.id} (${w.logFile})`).join(', ')}` },
       {
@@ -340,6 +350,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       { rule: 'queue empty at the end', ok: left.visible + left.inFlight === 0, detail: `${left.visible} visible, ${left.inFlight} in flight` },
       { rule: 'enough load', ok: sent1.length === opts.messages && round1.sources === Math.min(opts.sources, opts.messages), detail: `${sent1.length + sent2.length} messages over ${overall.sources} sources` },
     ];
+    if (viaProducer) {
+      const p = viaProducer.stats;
+      harnessRules.push({ rule: 'producer: every seq claimed as planned', ok: p.mismatches.length === 0, detail: p.mismatches.length === 0 ? `${p.batches} batches through the journal-first producer` : `claimed off plan: ${p.mismatches.slice(0, 10).join(', ')}` });
+      harnessRules.push({ rule: 'producer deaths: claims delivered from the journal', ok: p.unsent.every((k) => successKeys.has(k)), detail: `${p.deaths} producers died after claiming ${p.unsent.length} seqs; ${p.unsent.filter((k) => successKeys.has(k)).length} of them succeeded` });
+    }
     const ok = overall.ok && harnessRules.every((r) => r.ok);
     const { out: _out, endpoints: _endpoints, ...options } = opts;
     return {
@@ -356,6 +371,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       ok,
       sent: [...sent1, ...sent2],
       records,
+      ...(viaProducer ? { producer: viaProducer.stats } : {}),
     };
   } finally {
     await Promise.all(running.map((w) => w.child.kill9()));

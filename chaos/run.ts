@@ -22,11 +22,13 @@ const USAGE = `usage: npm run chaos -- [flags]
   --seed N         seed of the kill schedule and the app's failures (default: random, printed)
   --outage         with --quick: add the outage phase (about 1.5 min more; the full run always has it)
   --no-outage      leave the outage phase out of the full run
+  --producer       send through the journal-first producer; 3% of its batches die after claiming
+                   (their seqs must still be delivered, from the journal)
   -h, --help       this text`;
 
 const flags = parseFlags(
   process.argv.slice(2),
-  { quick: { type: 'boolean' }, messages: { type: 'string' }, sources: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, outage: { type: 'boolean' }, 'no-outage': { type: 'boolean' } },
+  { quick: { type: 'boolean' }, messages: { type: 'string' }, sources: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, outage: { type: 'boolean' }, 'no-outage': { type: 'boolean' }, producer: { type: 'boolean' } },
   USAGE,
 );
 const base = preset(flags.quick ? 'short' : 'full');
@@ -57,7 +59,8 @@ async function main(): Promise<number> {
         `app fails ${sizes.failRate * 100}% of calls, is down ${sizes.downMs / 1000} s once, answers ${sizes.slowRate * 100}% after ${sizes.slowMs / 1000} s ` +
         `(visibility timeout ${sizes.visibilityTimeoutSeconds} s)`,
     );
-    const result = await runChaos({ ...sizes, workerArgs: [built.worker], endpoints: emu, logDir: join(dir, 'logs'), seed, out });
+    if (flags.producer) out('sending through the journal-first producer; 3% of its batches die after their journal claims, before SQS');
+    const result = await runChaos({ ...sizes, ...(flags.producer ? { producer: true, producerDeathRate: 0.03 } : {}), workerArgs: [built.worker], endpoints: emu, logDir: join(dir, 'logs'), seed, out });
     out('');
     out(renderVerdict(result));
     const file = join(dir, 'chaos-result.json');

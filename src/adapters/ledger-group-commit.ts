@@ -65,6 +65,10 @@ export class GroupCommitLedger implements LedgerPort {
     await this.inner.recordGap?.(sourceId, gap);
   }
 
+  async clearGap(sourceId: string, seq: bigint): Promise<void> {
+    await this.inner.clearGap?.(sourceId, seq);
+  }
+
   advance(sourceId: string, seq: Sequence, messageId: string, nowMs: number, opts?: AdvanceOptions): Promise<AdvanceResult> {
     return new Promise((resolve, reject) => {
       const insertFirst = this.missing.delete(sourceId);

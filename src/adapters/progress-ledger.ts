@@ -59,6 +59,8 @@ export interface LedgerPort {
   recordFailure(sourceId: string, failure: FailureRecord): Promise<void>;
   /** A contiguous source waits for gap.seq (position + 1), in neither the queue nor the journal: gapSeq and gapSince, removed by the next advance. */
   recordGap?(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void>;
+  /** The missing seq turned up (in the journal): the gap record goes, so status and declare-lost stop treating it as missing. */
+  clearGap?(sourceId: string, seq: bigint): Promise<void>;
 }
 
 /** What a batched advance gives each request: its result, or the error that failed only it. */
@@ -165,6 +167,17 @@ export class DynamoLedger implements LedgerPort {
   async recordGap(sourceId: string, gap: { seq: bigint; nowMs: number }): Promise<void> {
     try {
       await this.client.send(new UpdateItemCommand(gapUpdate(this.table, sourceId, gap)), this.callOptions);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async clearGap(sourceId: string, seq: bigint): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({ TableName: this.table, Key: ledgerKey(sourceId), UpdateExpression: 'REMOVE gapSeq, gapSince', ConditionExpression: 'gapSeq = :g', ExpressionAttributeValues: { ':g': { N: seq.toString() } } }),
+        this.callOptions,
+      );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }

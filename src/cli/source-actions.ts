@@ -66,7 +66,7 @@ export async function skipHead(ports: ActionPorts, a: ActionArgs & { seq: string
   const c = await ports.control.read(a.sourceId);
   // The head is the first entry in the order SQS received them that the position does not cover.
   const [head] = c.exists ? await ports.journal.above(a.sourceId, c.position, 1) : [];
-  const v = maySkip(a.sourceId, c, { seq: a.seq, headSeq: head?.seq.text, nowMs: a.nowMs, quietMs: a.quietMs });
+  const v = maySkip(a.sourceId, c, { seq: a.seq, headSeq: head?.seq.text, ...(head?.seq.kind === 'producer' ? { headValue: head.seq.value } : {}), nowMs: a.nowMs, quietMs: a.quietMs });
   if (!v.ok || !head) return { ok: false, line: v.ok ? 'no head' : v.reason };
   // The mark goes first: once the skip is written the entry counts as covered, and cleanup deletes
   // covered entries unless they are marked. A crash between the two leaves only a marked entry
@@ -110,6 +110,7 @@ export async function declareLost(ports: ActionPorts & { lost: LostPort }, a: Ac
   const v = mayDeclareLost(a.sourceId, c, { seq: a.seq, nowMs: a.nowMs, quietMs: a.quietMs });
   if (!v.ok) return { ok: false, line: v.reason };
   const w = await ports.lost.declareLost(a.sourceId, { actor: a.actor, reason: a.reason, nowMs: a.nowMs, expectVersion: c.controlVersion, seq: a.seq });
+  if (!w.ok && 'inJournal' in w) return { ok: false, line: `seq ${a.seq} of source "${a.sourceId}" is in the journal: it is not lost and will be delivered (see fifo-relay status ${a.sourceId}); nothing changed` };
   if (!w.ok) return { ok: false, line: raced(a.sourceId, w.control) };
   const warn = await audit(ports, { sourceId: a.sourceId, action: 'declare-lost', actor: a.actor, reason: a.reason, at: a.nowMs, details: { seq: a.seq.toString(), gapSince: c.gap?.since } });
   const lines = warn ? [`${warn} (the source's item still records it as lastLostSeq ${a.seq})`] : [];

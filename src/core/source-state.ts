@@ -69,11 +69,16 @@ export function mayUnpark(sourceId: string, c: SourceControl): Verdict {
  * Skip is narrow (rule 6): parked, exactly the head, and only once no delivery that started
  * before the park can still be running (quiet period longer than app timeout + visibility).
  */
-export function maySkip(sourceId: string, c: SourceControl, args: { seq: string; headSeq: string | undefined; nowMs: number; quietMs: number }): Verdict {
+export function maySkip(sourceId: string, c: SourceControl, args: { seq: string; headSeq: string | undefined; headValue?: bigint; nowMs: number; quietMs: number }): Verdict {
   if (!c.exists) return refuse(unknownSource(sourceId));
   if (c.state !== 'parked') return refuse(`source "${sourceId}" is not parked (state: ${c.state}); park it first`);
   if (args.headSeq === undefined) return refuse(`source "${sourceId}" has nothing journaled above its position yet: its head is not known`);
   if (args.seq !== args.headSeq) return refuse(`seq ${args.seq} is not the head of source "${sourceId}" (the head is ${args.headSeq})`);
+  // A contiguous source's head above a hole: skipping it would pass the hole too, unrecorded.
+  const next = (c.position?.producerSeq ?? 0n) + 1n;
+  if (c.contiguous === true && args.headValue !== undefined && args.headValue !== next) {
+    return refuse(`seq ${next} of contiguous source "${sourceId}" is missing below the journal's head ${args.headSeq}: skip gives up only the next seq; wait for ${next} or run fifo-relay declare-lost ${sourceId} --seq ${next}`);
+  }
   const quietUntil = (c.stateSince ?? 0) + args.quietMs;
   if (args.nowMs < quietUntil) {
     return refuse(`source "${sourceId}" was parked ${Math.round((args.nowMs - (c.stateSince ?? 0)) / 1000)} s ago; skip is allowed ${Math.ceil((quietUntil - args.nowMs) / 1000)} s from now (quiet period)`);

@@ -88,8 +88,11 @@ export async function claimsInRetried(ctx: InsertContext, lo: bigint, hi: bigint
   }
 }
 
-/** Deletes our own claim at seq (a stale claim at or below the position); someone else's stays. */
-export async function release(ctx: InsertContext, seq: bigint): Promise<void> {
+/**
+ * Deletes our own claim at seq (a stale claim at or below the position); someone else's stays.
+ * 'sealed': a worker sealed it for a journal fill, so the seq was delivered as this claim.
+ */
+export async function release(ctx: InsertContext, seq: bigint): Promise<'released' | 'sealed' | 'not-ours'> {
   ctx.stats.released++;
   ctx.stats.dynamoWrites++;
   try {
@@ -97,11 +100,14 @@ export async function release(ctx: InsertContext, seq: bigint): Promise<void> {
       new DeleteItemCommand({
         TableName: ctx.table,
         Key: { [PK]: { S: ctx.sourceId }, [SK]: { S: journalSk(seq) } },
-        ConditionExpression: 'claimId = :c',
+        ConditionExpression: 'claimId = :c AND attribute_not_exists(sealedAt)',
         ExpressionAttributeValues: { ':c': { S: ctx.claimId } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
+    return 'released';
   } catch (err) {
     if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    return err.Item?.claimId?.S === ctx.claimId && err.Item.sealedAt !== undefined ? 'sealed' : 'not-ours';
   }
 }

@@ -1,4 +1,4 @@
-import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { claimsIn, claimsInRetried, insertHeaders, release, type InsertContext } from './claim-insert';
 import { headerItem, type PendingEntry } from './entry-items';
 import { ledgerProducerSeq } from './source-head';
@@ -100,7 +100,8 @@ export async function claimRound(ctx: RoundContext, entries: readonly PendingEnt
       if (seq > ledger.producerSeq) mine.push({ seq, journalId: o.journalId });
       // Our own entry, delivered from the journal before this read: it is placed, not stale.
       else if (freshHead && seq === ledger.producerSeq && ledger.lastMessageId === o.journalId) mine.push({ seq, journalId: o.journalId });
-      else await release(ctx, seq);
+      // Sealed by a worker's journal fill: delivered (or being delivered) as this claim, so it is placed.
+      else if ((await release(ctx, seq)) === 'sealed') mine.push({ seq, journalId: o.journalId });
     }
     const clean = mine.length === batch.length && mine.every((m) => m.journalId !== undefined);
 
@@ -111,7 +112,14 @@ export async function claimRound(ctx: RoundContext, entries: readonly PendingEnt
       placed = mine.map((m, j) => ({ seq: m.seq, entry: batch[j] as PendingEntry, ...(m.journalId === undefined ? { owed: true } : {}) }));
       for (const [j, m] of mine.entries()) {
         const want = batch[j] as PendingEntry;
-        if (m.journalId !== undefined && m.journalId !== want.journalId) await rewrite(ctx, want, m.seq, at);
+        if (m.journalId === undefined || m.journalId === want.journalId) continue;
+        if ((await rewrite(ctx, want, m.seq, at)) === 'written') continue;
+        // A worker sealed this claim for a journal fill: it keeps the message it was claimed with,
+        // and so does every later seq (a message never lands at two seqs); the ones left unplaced
+        // are claimed again above.
+        placed = mine.map((c, k) => (k < j ? (placed[k] as Placed) : { seq: c.seq, entry: (c.journalId === undefined ? batch[seqs.indexOf(c.seq)] : byId.get(c.journalId)) as PendingEntry, ...(c.journalId === undefined ? { owed: true } : {}) }));
+        ctx.stats.reordered += placed.filter((p, k) => p.entry !== batch[k]).length;
+        break;
       }
     } else {
       // Past the window a rewrite could race a delivery from the journal: each seq keeps the message it was claimed with.
@@ -140,17 +148,27 @@ export async function claimRound(ctx: RoundContext, entries: readonly PendingEnt
   }
 }
 
-/** Puts the wanted message into our own claim; journaledAt stays the claim's time, which the workers' grace counts from. */
-async function rewrite(ctx: RoundContext, entry: PendingEntry, seq: bigint, at: number): Promise<void> {
+/**
+ * Puts the wanted message into our own claim, unless a worker sealed it for a journal fill
+ * (then the claim keeps its message: what the worker delivers is final). journaledAt stays the
+ * claim's time, which the workers' settle time and grace count from.
+ */
+async function rewrite(ctx: RoundContext, entry: PendingEntry, seq: bigint, at: number): Promise<'written' | 'sealed'> {
   ctx.stats.rewrites++;
   ctx.stats.dynamoWrites++;
   ctx.stats.itemsWritten++;
-  await ctx.client.send(
-    new PutItemCommand({
-      TableName: ctx.table,
-      Item: headerItem(entry, seq, ctx.claimId, at),
-      ConditionExpression: 'claimId = :c',
-      ExpressionAttributeValues: { ':c': { S: ctx.claimId } },
-    }),
-  );
+  try {
+    await ctx.client.send(
+      new PutItemCommand({
+        TableName: ctx.table,
+        Item: headerItem(entry, seq, ctx.claimId, at),
+        ConditionExpression: 'claimId = :c AND attribute_not_exists(sealedAt)',
+        ExpressionAttributeValues: { ':c': { S: ctx.claimId } },
+      }),
+    );
+    return 'written';
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) return 'sealed';
+    throw err;
+  }
 }

@@ -26,10 +26,9 @@ export async function settlePending(ctx: InsertContext & { now: () => number }, 
     kept = [];
     for (const p of ordered) {
       if (p.seq > ledger.producerSeq || (!p.owed && p.seq === ledger.producerSeq && ledger.lastMessageId === p.entry.journalId)) kept.push(p);
-      else {
-        if (!p.owed) await release(ctx, p.seq);
-        again.push(p.entry);
-      }
+      // Sealed by a worker's journal fill: delivered as this claim, so it is kept (its SQS copy is a duplicate).
+      else if (!p.owed && (await release(ctx, p.seq)) === 'sealed') kept.push(p);
+      else again.push(p.entry);
     }
   }
   const ready: Placed[] = [];

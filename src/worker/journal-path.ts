@@ -2,7 +2,7 @@ import type { AuditPort } from '../adapters/audit-log';
 import { entryFromMessage, JournalConflictError, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { AsidePort } from '../adapters/aside-store';
 import type { AutoAsidePort } from '../adapters/journal-aside';
-import type { JournalRangePort } from '../adapters/journal-range';
+import { isRewritableClaim, type JournalRangePort } from '../adapters/journal-range';
 import type { ControlPort } from '../adapters/source-control';
 import { isSeqRegression, type LedgerPosition } from '../core/ledger-position';
 import type { RelayMessage } from '../core/message';
@@ -104,6 +104,12 @@ export class ParkingPath {
    * A contiguous source's producer entries from … to (inclusive), in seq order, with their bodies:
    * the seqs a lane must deliver before the one it holds.
    */
+  /** The entry a journal fill may deliver: sealed against its producer's rewrite when it is a journal-first claim. */
+  async sealed(e: JournalEntry): Promise<JournalEntry | undefined> {
+    if (!this.ports.range || !isRewritableClaim(e)) return e;
+    return this.ports.range.seal(e, this.now());
+  }
+
   async producerEntries(sourceId: string, position: LedgerPosition | undefined, from: bigint, to: bigint, limit: number): Promise<JournalEntry[]> {
     if (this.ports.range) return this.ports.range.producerRange(sourceId, from, to, limit);
     const above = await this.ports.journal.above(sourceId, position, Number.MAX_SAFE_INTEGER);

@@ -63,7 +63,7 @@ function judge(m: RelayMessage, position: LedgerPosition | undefined, readAt?: n
 /** Positions only: for a worker without parking, a cached position is proof and the ledger is read only when it must be. */
 export class PositionRouter implements Router {
   constructor(
-    protected readonly ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap'>,
+    protected readonly ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap' | 'clearGap'>,
     protected readonly cache: LedgerCache,
   ) {}
 
@@ -102,7 +102,7 @@ export class PositionRouter implements Router {
  */
 export class ParkingRouter extends PositionRouter {
   constructor(
-    ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap'>,
+    ledger: Pick<LedgerPort, 'read' | 'advance' | 'recordGap' | 'clearGap'>,
     cache: LedgerCache,
     private readonly parking: ParkingPath,
     private readonly now: () => number = Date.now,
@@ -147,11 +147,11 @@ export class ParkingRouter extends PositionRouter {
     this.cache.set(m.sourceId, deliverFrom);
     const verdict = judge(m, deliverFrom, readAt, contiguous);
     if (verdict.kind !== 'deliver' || !contiguous) return verdict;
-    return this.exactlyNext(m, deliverFrom, readAt);
+    return this.exactlyNext(m, deliverFrom, readAt, control.gap?.seq);
   }
 
   /** A contiguous source delivers seq n only at position n − 1; below that, position + 1 comes first, from the journal. */
-  private async exactlyNext(m: RelayMessage, position: LedgerPosition | undefined, readAt: number): Promise<RouteDecision> {
+  private async exactlyNext(m: RelayMessage, position: LedgerPosition | undefined, readAt: number, recordedGap?: bigint): Promise<RouteDecision> {
     const step = contiguousStep(m.seq.value, position?.producerSeq);
     if (step.kind === 'covered') return { kind: 'duplicate' };
     if (step.kind === 'next') return { kind: 'deliver', position, readAt, exactNext: true };
@@ -164,8 +164,17 @@ export class ParkingRouter extends PositionRouter {
     }
     const entry = found[0];
     if (entry?.seq.value !== step.from) return { kind: 'gap', missing: step.from, settling: false };
+    // Recorded as missing by an earlier look, it is in the journal now: not a gap any more (status, declare-lost).
+    if (recordedGap === step.from) await this.ledger.clearGap?.(m.sourceId, step.from).catch(() => undefined);
     if (this.now() - entry.journaledAt < JOURNAL_SETTLE_MS) return { kind: 'gap', missing: step.from, settling: true };
-    return { kind: 'fill', entry, position, readAt };
+    let sealed: JournalEntry | undefined;
+    try {
+      sealed = await this.parking.sealed(entry);
+    } catch (err) {
+      return { kind: 'read-failed', error: err as Error };
+    }
+    if (sealed === undefined) return { kind: 'gap', missing: step.from, settling: false };
+    return { kind: 'fill', entry: sealed, position, readAt };
   }
 
   override isFresh(readAt: number | undefined): boolean {

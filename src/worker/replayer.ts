@@ -1,4 +1,5 @@
 import type { AuditPort } from '../adapters/audit-log';
+import { isRewritableClaim, type JournalRangePort } from '../adapters/journal-range';
 import type { AppPort } from '../adapters/http-app';
 import { headerSkOf, keptForTheRecord, messageFromEntry, type JournalEntry, type JournalPort } from '../adapters/journal';
 import type { LedgerPort } from '../adapters/progress-ledger';
@@ -18,6 +19,8 @@ export interface ReplayerDeps {
   app: AppPort;
   /** Sources in state replaying, and closing too when asked (from the state-by-since index). */
   listReplaying(opts?: { closing: boolean }): Promise<string[]>;
+  /** Seals a journal-first claim before it is delivered (its producer may no longer rewrite it). */
+  range?: Pick<JournalRangePort, 'seal'>;
   now?: () => number;
   onEvent?: (e: ReplayEvent) => void;
 }
@@ -278,10 +281,16 @@ export class Replayer {
         const contiguous = c.contiguous === true && e.seq.kind === 'producer';
         if (contiguous && e.seq.value !== (position?.producerSeq ?? 0n) + 1n) {
           // Never past a gap: the missing seq may still be journaled (a slow producer or a late replica); try again later.
-          this.lastFailure.set(sourceId, { seq: e.seq.text, detail: `gap: seq ${(position?.producerSeq ?? 0n) + 1n} is not in the journal; ${e.seq.text} waits for it` });
+          const missing = (position?.producerSeq ?? 0n) + 1n;
+          this.lastFailure.set(sourceId, { seq: e.seq.text, detail: `gap: seq ${missing} is not in the journal; ${e.seq.text} waits for it` });
+          // Recorded like a lane's gap hold, so status shows it and declare-lost can act on it.
+          await this.deps.ledger.recordGap?.(sourceId, { seq: missing, nowMs: this.now() }).catch((err: Error) => this.deps.onEvent?.({ kind: 'error', sourceId, error: err }));
           return 'failed';
         }
-        const r = await this.deliver(sourceId, await this.deps.journal.load(e), contiguous);
+        const sealed = this.deps.range && isRewritableClaim(e) ? await this.deps.range.seal(e, this.now()) : await this.deps.journal.load(e);
+        // Gone since it was listed: released by its producer (stale) or removed; the next pass reads again.
+        if (sealed === undefined) return delivered > 0 ? 'delivered' : 'empty';
+        const r = await this.deliver(sourceId, sealed, contiguous);
         if (r !== 'ok') return r;
         delivered++;
         this.unremoved.add(entryKey(e));
