@@ -251,8 +251,9 @@ export class Lane implements LaneCursor {
           await this.deps.router.recordGap(m.sourceId, r.missing, now).catch(() => undefined);
           emit('gapHeld', { message: m, missing: r.missing });
         }
-        // Kept in SQS like a failing head (rules 3 and 7), and looked at again after a short backoff.
-        const watched = await this.watch(entry, m, this.deps.clock.backoff(1, entry.receivedAt));
+        // Kept in SQS like a failing head (rules 3 and 7), looked at again after a backoff that
+        // grows with the receives (a settling entry is looked at again soon).
+        const watched = await this.watch(entry, m, this.deps.clock.backoff(r.settling ? 1 : m.receiveCount, entry.receivedAt));
         if (typeof watched !== 'number') return watched;
         const why = r.settling ? `waiting for seq ${r.missing} (journaled moments ago) before ${m.seq.text}` : `gap: seq ${r.missing} is in neither the queue nor the journal; ${m.seq.text} waits for it`;
         return hold.forState(this, entry, m, watched, why);
